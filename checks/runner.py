@@ -1,0 +1,113 @@
+"""Run every enabled check over stored crawls and merge the findings into the store.
+
+Checks are pure; this is the only place that reads settings and the database for them. A
+check that raises aborts the whole pass (nothing half-recorded): in a compliance product a
+check that silently vanishes is worse than a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from checks.base import Context, Finding, SiteSnapshot
+from checks.catalogue import CheckSpec, load_catalogue, resolve_options
+from govwatch.settings import Settings
+from store import repo
+from store.snapshot import build_snapshot, load_registry
+
+
+class CheckError(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedCheck:
+    spec: CheckSpec
+    options: Mapping[str, Any]
+
+
+@dataclass(slots=True)
+class RunSummary:
+    sites: int = 0
+    skipped: list[str] = field(default_factory=list)  # sites with no finished crawl
+    counts: repo.FindingCounts = field(default_factory=repo.FindingCounts)
+    by_check: dict[str, int] = field(default_factory=dict)
+
+
+def plan(settings: Settings, catalogue: Mapping[str, CheckSpec] | None = None
+         ) -> list[PlannedCheck]:
+    """The enabled checks with validated options; unknown codes in settings are errors."""
+    catalogue = catalogue if catalogue is not None else load_catalogue()
+    unknown = sorted(set(settings.checks) - set(catalogue))
+    if unknown:
+        raise CheckError(f"{settings.source}: 未知的检查代码 {', '.join(unknown)}")
+    planned = []
+    for code, spec in catalogue.items():
+        if not settings.check_enabled(code):
+            continue
+        planned.append(PlannedCheck(spec, resolve_options(spec.rule, settings.check_overrides(code))))
+    return planned
+
+
+def evaluate(snapshot: SiteSnapshot, planned: Iterable[PlannedCheck], now: datetime,
+             registry: Mapping[str, Any]) -> list[Finding]:
+    """Pure: the findings of the planned checks on one site's snapshot."""
+    findings: list[Finding] = []
+    for item in planned:
+        ctx = Context(now=now, site=snapshot.site, options=item.options, registry=registry)
+        try:
+            findings.extend(item.spec.check(snapshot, ctx))
+        except Exception as exc:
+            raise CheckError(
+                f"检查 {item.spec.rule.code} 在站点 {snapshot.site.id} 上出错: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+    return findings
+
+
+def run_checks(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    site_ids: Sequence[str],
+    now: datetime,
+    crawl_run_id: int | None = None,
+) -> RunSummary:
+    """Check each site on `crawl_run_id`, or on its latest finished crawl."""
+    planned = plan(settings)
+    codes = [p.spec.rule.code for p in planned]
+    summary = RunSummary()
+    new = persisting = reopened = fixed = 0
+    with factory() as session, session.begin():
+        registry = load_registry(session)
+        for site_id in site_ids:
+            entry = registry.get(site_id)
+            if entry is None:
+                raise CheckError(f"站点 {site_id} 未登记")
+            run_id = crawl_run_id
+            if run_id is None:
+                run = repo.latest_finished_run(session, site_id)
+                if run is None:
+                    summary.skipped.append(site_id)
+                    continue
+                run_id = run.id
+            snapshot = build_snapshot(session, run_id, entry)
+            findings = evaluate(snapshot, planned, now, registry)
+            for f in findings:
+                summary.by_check[f.check] = summary.by_check.get(f.check, 0) + 1
+            counts = repo.record_findings(
+                session, findings, site_id=site_id, checks_run=codes, seen_at=now,
+                crawl_run_id=run_id,
+            )
+            new += counts.new
+            persisting += counts.persisting
+            reopened += counts.reopened
+            fixed += counts.fixed
+            summary.sites += 1
+    summary.counts = repo.FindingCounts(new, persisting, reopened, fixed)
+    return summary

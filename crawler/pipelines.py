@@ -1,0 +1,151 @@
+"""Batched writes of crawl results to the database.
+
+Rows are buffered and written in one transaction per batch (`crawler.batch_size` items, or
+whatever is pending when the spider closes, including on Ctrl-C), so a crawl that is stopped
+leaves whole batches behind and never a half-written page. Bodies are stored zlib-compressed
+and shared by content hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from crawler.facts import FACTS_VERSION, PageFacts
+from crawler.items import PageItem, ResultItem
+from store import models as m
+
+log = logging.getLogger(__name__)
+
+
+def insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL): bodies are shared by hash
+    across crawls and processes, and a URL's verdict is written once per run."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    session.execute(module.insert(table).on_conflict_do_nothing(), rows)
+
+
+class StorePipeline:
+    """Needs `spider.session_factory` and `spider.run_id` (set by crawler.run)."""
+
+    def __init__(self, crawler: Crawler, batch_size: int) -> None:
+        self.crawler = crawler
+        self.factory: sessionmaker[Session] | None = None
+        self.run_id = 0
+        self.batch_size = batch_size
+        self.pages: list[PageItem] = []
+        self.results: dict[str, ResultItem] = {}
+        self.written_pages = 0
+        self.written_results = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        return cls(crawler, crawler.settings["GOVWATCH_CRAWLER"].batch_size)
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        spider = spider or self.crawler.spider
+        self.factory = spider.session_factory  # type: ignore[union-attr]
+        self.run_id = spider.run_id  # type: ignore[union-attr]
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if isinstance(item, PageItem):
+            self.pages.append(item)
+        elif isinstance(item, ResultItem):
+            # The first verdict on a URL wins; later ones (same URL reached twice in a race)
+            # are the same request's echo and are dropped.
+            self.results.setdefault(item["url"], item)
+        if len(self.pages) + len(self.results) >= self.batch_size:
+            self.flush()
+        return item
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        if not self.pages and not self.results:
+            return
+        pages, results = self.pages, self.results
+        self.pages, self.results = [], {}
+        now = datetime.now(UTC)
+        assert self.factory is not None, "pipeline used before open_spider"
+        with self.factory() as session, session.begin():
+            bodies: dict[str, dict[str, Any]] = {}
+            page_rows: list[tuple[m.Page, PageFacts | None]] = []
+            link_rows: list[dict[str, Any]] = []
+            for item in pages:
+                sha = None
+                body: bytes | None = item.get("body")
+                if body:
+                    sha = hashlib.sha256(body).hexdigest()
+                    bodies.setdefault(sha, {"sha256": sha, "size": len(body),
+                                            "data": zlib.compress(body, 6)})
+                row = m.Page(
+                    crawl_run_id=self.run_id,
+                    site_id=item["site_id"],
+                    url=item["url"][:2048],
+                    final_url=(item.get("final_url") or None) and item["final_url"][:2048],
+                    status=item.get("status"),
+                    depth=item["depth"],
+                    content_type=(item.get("content_type") or None)
+                    and item["content_type"][:255],
+                    encoding=item.get("encoding"),
+                    etag=(item.get("etag") or None) and item["etag"][:255],
+                    last_modified=(item.get("last_modified") or None)
+                    and item["last_modified"][:64],
+                    not_modified=bool(item.get("not_modified")),
+                    body_sha256=sha,
+                    fetched_at=now,
+                    elapsed_ms=item.get("elapsed_ms"),
+                    error_kind=item.get("error_kind"),
+                    error=item.get("error"),
+                )
+                facts: PageFacts | None = item.get("facts")
+                page_rows.append((row, facts))
+                if facts is not None:
+                    link_rows.extend(
+                        {"crawl_run_id": self.run_id, "site_id": item["site_id"],
+                         "page_url": row.url, "url": link.url[:2048], "kind": link.kind,
+                         "text": link.text[:255]}
+                        for link in facts.links
+                    )
+            insert_ignore(session, m.PageBody.__table__, list(bodies.values()))
+            session.add_all([row for row, _ in page_rows])
+            session.flush()
+            fact_rows = [
+                {"page_id": row.id, "version": FACTS_VERSION, "data": facts.to_dict()}
+                for row, facts in page_rows
+                if facts is not None
+            ]
+            if fact_rows:
+                session.execute(insert(m.PageFactsRow), fact_rows)
+            if link_rows:
+                session.execute(insert(m.Link), link_rows)
+            if results:
+                insert_ignore(
+                    session,
+                    m.LinkResult.__table__,
+                    [
+                        {"crawl_run_id": self.run_id, "url": r["url"][:2048],
+                         "method": r["method"], "status": r["status"],
+                         "final_url": (r["final_url"] or None) and r["final_url"][:2048],
+                         "redirects": r["redirects"], "error_kind": r["error_kind"],
+                         "error": r["error"], "elapsed_ms": r["elapsed_ms"],
+                         "soft404": r["soft404"], "attempts": r["attempts"],
+                         "checked_at": now}
+                        for r in results.values()
+                    ],
+                )
+        self.written_pages += len(pages)
+        self.written_results += len(results)

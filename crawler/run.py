@@ -1,0 +1,204 @@
+"""Run one crawl (one `crawl_runs` row) in this process: `python -m crawler.run --run-id N`.
+
+A crawl gets its own process because Twisted's reactor runs once per process, and so that the
+scheduler can kill a hung crawl without touching anything else. The run row is created by
+the caller (status `running`); this module finishes it as `finished`, or `interrupted` when
+stopped by Ctrl-C / SIGTERM (Scrapy closes the spider gracefully and the pipeline writes what
+it holds), or `failed`. A crawl killed outright is marked interrupted by the next command
+(store.repo.reap_dead_runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import zlib
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings as ScrapySettings
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawler.spiders.site import SiteSpider
+from govwatch.settings import Settings, load_settings
+from govwatch.site import SiteEntry
+from store import models as m
+from store import repo
+from store.session import make_engine, session_factory
+
+log = logging.getLogger("govwatch.crawl")
+
+
+def scrapy_settings(settings: Settings, sites: list[SiteEntry]) -> ScrapySettings:
+    gw = settings.crawler
+    slots = {
+        host: {"concurrency": entry.crawl.concurrency, "delay": entry.crawl.delay,
+               "randomize_delay": entry.crawl.delay > 0}
+        for entry in sites
+        for host in entry.all_hosts
+    }
+    return ScrapySettings({
+        "BOT_NAME": "govwatch",
+        "USER_AGENT": gw.user_agent.format(contact=gw.contact),
+        "ROBOTSTXT_OBEY": gw.robots == "obey",
+        "CONCURRENT_REQUESTS": gw.concurrent_requests,
+        # Hosts that are not registered sites (link checks only): be gentle.
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+        "DOWNLOAD_DELAY": 0,
+        "DOWNLOAD_SLOTS": slots,
+        "DOWNLOAD_TIMEOUT": gw.download_timeout,
+        "DOWNLOAD_MAXSIZE": gw.max_body_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": gw.retries,
+        "REDIRECT_ENABLED": False,  # the spider follows redirects to record each hop
+        "METAREFRESH_ENABLED": False,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "ERROR",
+        "LOG_ENABLED": True,
+        "LOG_FORMAT": "[govwatch] %(levelname)s %(name)s: %(message)s",
+        "DNSCACHE_ENABLED": True,
+        "REACTOR_THREADPOOL_MAXSIZE": 8,
+        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.ConnectToMiddleware": 740,
+            "crawler.middlewares.RetryAfterMiddleware": 560,
+        },
+        "SPIDER_MIDDLEWARES": {
+            # Depth and offsite handling are the spider's own (per registered site).
+            "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+        },
+        "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
+        "GOVWATCH_CRAWLER": gw,
+    })
+
+
+def previous_pages(session: Session, sites: list[SiteEntry], run_id: int
+                   ) -> dict[str, dict[str, tuple[str | None, str | None, str | None]]]:
+    """Validators of each site's pages in its last finished crawl, for conditional GETs."""
+    out: dict[str, dict[str, tuple[str | None, str | None, str | None]]] = {}
+    for entry in sites:
+        run = repo.latest_finished_run(session, entry.id)
+        if run is None or run.id == run_id:
+            continue
+        rows = session.execute(
+            select(m.Page.url, m.Page.etag, m.Page.last_modified, m.Page.body_sha256).where(
+                m.Page.crawl_run_id == run.id, m.Page.site_id == entry.id,
+                m.Page.status == 200, m.Page.body_sha256.is_not(None),
+            )
+        )
+        out[entry.id] = {url: (etag, lm, sha) for url, etag, lm, sha in rows if etag or lm}
+    return out
+
+
+class Progress:
+    """Prints a progress line on stderr every few seconds."""
+
+    def __init__(self, spider: SiteSpider, interval: float, stream: Any = None) -> None:
+        self.spider = spider
+        self.interval = interval
+        self.stream = stream or sys.stderr
+        self.last = time.monotonic()
+
+    def tick(self) -> None:
+        c = self.spider.counters
+        elapsed = max(time.monotonic() - c.started, 1e-6)
+        self.stream.write(
+            f"[govwatch] 页面 {c.pages} · 链接检查 {c.checks} · 错误 {c.errors} · "
+            f"{c.pages / elapsed:.1f} 页/秒 · {c.checks / elapsed:.1f} 检查/秒 · "
+            f"{elapsed:.0f} 秒\n"
+        )
+        self.stream.flush()
+
+
+def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
+              progress: bool = True) -> str:
+    """Crawl the sites of run `run_id`; returns the run's final status."""
+    engine = make_engine(settings.database_url)
+    factory = session_factory(engine)
+    with factory() as session, session.begin():
+        run = session.get(m.CrawlRun, run_id)
+        if run is None:
+            raise SystemExit(f"错误: 抓取任务 {run_id} 不存在")
+        run.pid = os.getpid()
+        sites = [
+            SiteEntry.from_dict(row.config)
+            for row in session.scalars(select(m.Site).where(m.Site.id.in_(run.site_ids)))
+        ]
+        previous = previous_pages(session, sites, run_id)
+
+    def load_body(sha: str) -> bytes | None:
+        with factory() as s:
+            data = s.scalar(select(m.PageBody.data).where(m.PageBody.sha256 == sha))
+        return zlib.decompress(data) if data is not None else None
+
+    process = CrawlerProcess(scrapy_settings(settings, sites))
+    # A link that is still dead after its retries is a result, not a log-worthy error.
+    logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
+    crawler = process.create_crawler(SiteSpider)
+    process.crawl(crawler, sites=sites, gw=settings.crawler, previous=previous,
+                  max_pages=max_pages, body_loader=load_body, session_factory=factory,
+                  run_id=run_id)
+
+    ticker: Any = None
+    if progress:
+        from twisted.internet import task
+
+        def start_ticker() -> None:
+            nonlocal ticker
+            spider = crawler.spider
+            if spider is not None:
+                ticker = task.LoopingCall(Progress(spider, settings.crawler.progress_interval).tick)
+                ticker.start(settings.crawler.progress_interval, now=False)
+
+        from twisted.internet import reactor
+
+        reactor.callWhenRunning(start_ticker)  # type: ignore[attr-defined]
+
+    status = repo.FINISHED
+    error: str | None = None
+    try:
+        process.start()
+    except Exception as exc:  # recorded on the run row; the caller prints it
+        status, error = repo.FAILED, f"{type(exc).__name__}: {exc}"
+    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    if status == repo.FINISHED and reason not in ("finished", None):
+        status = repo.INTERRUPTED if reason == "shutdown" else repo.FAILED
+        error = f"finish_reason={reason}"
+    spider = crawler.spider
+    counters = spider.counters if isinstance(spider, SiteSpider) else None
+    stats = {
+        "pages": counters.pages if counters else 0,
+        "checks": counters.checks if counters else 0,
+        "errors": counters.errors if counters else 0,
+        "seconds": round(time.monotonic() - counters.started, 2) if counters else 0,
+    }
+    with factory() as session, session.begin():
+        repo.finish_run(session, run_id, status, stats, error)
+    engine.dispose()
+    if progress:
+        sys.stderr.write(
+            f"[govwatch] 抓取结束（{status}）: 页面 {stats['pages']}，链接检查 {stats['checks']}，"
+            f"错误 {stats['errors']}，用时 {stats['seconds']} 秒\n"
+        )
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.run")
+    parser.add_argument("--run-id", type=int, required=True)
+    parser.add_argument("--max-pages", type=int)
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    status = run_crawl(load_settings(), args.run_id, args.max_pages, progress=not args.quiet)
+    return {repo.FINISHED: 0, repo.INTERRUPTED: 130}.get(status, 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,440 @@
+"""The one generic spider: crawls registered sites and verifies every link they hold.
+
+Parameterised by registry entries (`SiteEntry`), it
+- asks each host first for a URL that cannot exist, to learn its "not found" answer (a host
+  that answers 200 there serves soft-404s, recognised later by likeness);
+- crawls each site's own pages (same host(s), depth and page limits from the registry) with
+  GET, conditional on the previous crawl's ETag / Last-Modified;
+- verifies every other link target (resources, attachments, other sites, pages beyond the
+  limits) with HEAD, falling back to GET where HEAD is refused or unreliable;
+- requests every URL at most once per crawl, however many pages or sites link to it;
+- follows redirects itself, so each result carries its whole redirect chain and loops are
+  named as such.
+
+Scrapy's own redirect handling and duplicate filter are off for this reason; retries of
+transient failures stay with Scrapy's RetryMiddleware, Retry-After with
+crawler.middlewares.RetryAfterMiddleware.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from scrapy import Request, Spider
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler import extract
+from crawler.errors import ERROR_KINDS
+from crawler.facts import PageFacts
+from crawler.items import PageItem, ResultItem
+from govwatch.settings import CrawlerSettings
+from govwatch.site import SiteEntry
+
+log = logging.getLogger(__name__)
+
+PAGE_KINDS = frozenset({"a", "area", "frame", "iframe"})
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Path shapes that only crawler traps produce: endless calendars, repeated segments.
+MAX_URL_LENGTH = 1024
+MAX_QUERY_PARAMS = 8
+# GET fallbacks of link checks read at most this much (enough to recognise a 404 page).
+CHECK_GET_MAXSIZE = 1024 * 1024
+
+
+@dataclass(slots=True)
+class HostProbe:
+    status: int | None = None
+    digest: str = ""
+    length: int = 0
+
+
+@dataclass(slots=True)
+class SiteState:
+    entry: SiteEntry
+    max_pages: int
+    max_depth: int
+    scheduled: int = 0
+    probes_pending: int = 0
+    # url -> (etag, last_modified, body sha256) of the previous crawl, for conditional GETs.
+    previous: dict[str, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Counters:
+    pages: int = 0
+    checks: int = 0
+    errors: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+def error_kind(failure: Failure) -> tuple[str, str]:
+    """Map a download failure to (error kind, detail)."""
+    exc = failure.value
+    name = type(exc).__name__
+    text = f"{name}: {exc}".strip()
+    lowered = text.lower()
+    table = (
+        (("timeout", "timedout", "timed out"), "timeout"),
+        (("cannotresolve", "dnslookup", "dns", "nodename", "name or service"), "dns"),
+        (("refused",), "refused"),
+        (("ssl", "tls", "certificate"), "tls"),
+        (("cancel",), "too_large"),
+        (("ignorerequest", "forbidden by robots"), "robots"),
+        (("connectionlost", "connectiondone", "responsefailed", "dataloss", "reset",
+          "responseneverreceived", "downloadfailed", "aborted"), "connection"),
+        (("unsupportedurlscheme", "invalid url", "valueerror"), "invalid_url"),
+    )
+    for needles, kind in table:
+        if any(n in lowered for n in needles):
+            return kind, text[:500]
+    return "other", text[:500]
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _is_html(response: Response) -> bool:
+    ctype = (_header(response, "Content-Type") or "").split(";")[0].strip().lower()
+    return not ctype or ctype in HTML_TYPES
+
+
+def _charset(response: Response) -> str | None:
+    ctype = _header(response, "Content-Type") or ""
+    for part in ctype.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip("\"'")
+    return None
+
+
+def looks_like_trap(url: str) -> bool:
+    if len(url) > MAX_URL_LENGTH:
+        return True
+    parts = urlsplit(url)
+    if parts.query.count("&") + 1 > MAX_QUERY_PARAMS:
+        return True
+    segments = [s for s in parts.path.split("/") if s]
+    # the same segment three or more times (/a/b/a/b/a/...) is a relative-link loop
+    return any(segments.count(s) >= 3 for s in set(segments))
+
+
+class SiteSpider(Spider):
+    name = "site"
+
+    def __init__(
+        self,
+        sites: list[SiteEntry],
+        gw: CrawlerSettings,
+        previous: dict[str, dict[str, tuple[str | None, str | None, str | None]]] | None = None,
+        max_pages: int | None = None,
+        body_loader: Any = None,
+        session_factory: Any = None,
+        run_id: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        # Read by crawler.pipelines.StorePipeline.
+        self.session_factory = session_factory
+        self.run_id = run_id
+        self.gw = gw
+        self.sites: dict[str, SiteState] = {}
+        self.host_site: dict[str, str] = {}
+        for entry in sites:
+            state = SiteState(
+                entry=entry,
+                max_pages=entry.crawl.max_pages if max_pages is None else max_pages,
+                max_depth=entry.crawl.max_depth,
+                previous=(previous or {}).get(entry.id, {}),
+            )
+            self.sites[entry.id] = state
+            for host in entry.all_hosts:
+                self.host_site.setdefault(host, entry.id)
+        self.probes: dict[str, HostProbe] = {}
+        self.seen: set[str] = set()
+        self.counters = Counters()
+        # Loads a stored body by sha256 (for 304 answers); supplied by crawler.run.
+        self.body_loader = body_loader
+
+    # -- start ---------------------------------------------------------------------------
+
+    async def start(self) -> Any:  # Scrapy >= 2.13
+        for request in self._start_requests():
+            yield request
+
+    def start_requests(self) -> Iterator[Request]:  # older Scrapy
+        yield from self._start_requests()
+
+    def _start_requests(self) -> Iterator[Request]:
+        for state in self.sites.values():
+            entry = state.entry
+            if not self.gw.soft404_probe:
+                yield from self._home(state)
+                continue
+            for host in entry.all_hosts[:1]:
+                state.probes_pending += 1
+                token = hashlib.sha1(f"{entry.id}:{host}".encode()).hexdigest()[:12]
+                scheme = urlsplit(entry.url).scheme
+                url = f"{scheme}://{host}/govwatch-{token}-not-found.html"
+                yield Request(
+                    url,
+                    callback=self.on_probe,
+                    errback=self.on_probe_error,
+                    priority=100,
+                    dont_filter=True,
+                    meta={"gw_site": entry.id, "gw_host": host, "dont_redirect": True,
+                          "handle_httpstatus_all": True, "dont_retry": True},
+                )
+
+    def _home(self, state: SiteState) -> Iterator[Request]:
+        url = state.entry.url
+        self.seen.add(url)
+        state.scheduled += 1
+        yield self._page_request(state, url, depth=0)
+
+    def on_probe(self, response: Response) -> Iterator[Request]:
+        probe = HostProbe(status=response.status)
+        if response.status == 200 and _is_html(response) and response.body:
+            text, _ = extract.decode_html(response.body, _charset(response))
+            facts = extract.extract(response.url, text)
+            probe.digest, probe.length = facts.text_digest, facts.text_length
+        self.probes[response.meta["gw_host"]] = probe
+        yield from self._probe_done(response.meta["gw_site"])
+
+    def on_probe_error(self, failure: Failure) -> Iterator[Request]:
+        request = failure.request  # type: ignore[attr-defined]
+        self.probes[request.meta["gw_host"]] = HostProbe()
+        yield from self._probe_done(request.meta["gw_site"])
+
+    def _probe_done(self, site_id: str) -> Iterator[Request]:
+        state = self.sites[site_id]
+        state.probes_pending -= 1
+        if state.probes_pending == 0:
+            yield from self._home(state)
+
+    # -- requests ------------------------------------------------------------------------
+
+    def _page_request(self, state: SiteState, url: str, depth: int) -> Request:
+        headers: dict[str, str] = {}
+        previous = state.previous.get(url)
+        if previous is not None and previous[2] and self.body_loader is not None:
+            etag, last_modified, _ = previous
+            if etag:
+                headers["If-None-Match"] = etag
+            if last_modified:
+                headers["If-Modified-Since"] = last_modified
+        return Request(
+            url,
+            headers=headers,
+            callback=self.on_response,
+            errback=self.on_error,
+            priority=-depth,
+            dont_filter=True,
+            meta={"gw": "page", "gw_site": state.entry.id, "gw_depth": depth,
+                  "gw_origin": url, "gw_chain": [], "gw_start": time.monotonic(),
+                  "dont_redirect": True, "handle_httpstatus_all": True},
+        )
+
+    def _check_request(self, url: str, method: str, meta: dict[str, Any] | None = None) -> Request:
+        base = {"gw": "check", "gw_origin": url, "gw_chain": [], "gw_method": method,
+                "gw_start": time.monotonic(), "dont_redirect": True,
+                "handle_httpstatus_all": True, "dont_obey_robotstxt": True}
+        if method == "GET":
+            base["download_maxsize"] = min(CHECK_GET_MAXSIZE, self.gw.max_body_bytes)
+        base.update(meta or {})
+        return Request(url, method=method, callback=self.on_response, errback=self.on_error,
+                       priority=-20, dont_filter=True, meta=base)
+
+    def _owner(self, url: str) -> str | None:
+        return self.host_site.get((urlsplit(url).hostname or "").lower())
+
+    def _schedule_links(self, state: SiteState, facts: PageFacts, depth: int
+                        ) -> Iterator[Request]:
+        for link in facts.links:
+            url = link.url
+            if url in self.seen:
+                continue
+            self.seen.add(url)
+            internal = self._owner(url) == state.entry.id
+            if (
+                internal
+                and link.kind in PAGE_KINDS
+                and depth + 1 <= state.max_depth
+                and state.scheduled < state.max_pages
+                and not looks_like_trap(url)
+            ):
+                state.scheduled += 1
+                yield self._page_request(state, url, depth + 1)
+            else:
+                yield self._check_request(url, "HEAD")
+
+    # -- responses -----------------------------------------------------------------------
+
+    def on_response(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        status = response.status
+        if 300 <= status < 400 and status != 304 and response.headers.get("Location"):
+            yield from self._follow_redirect(response)
+            return
+        if meta["gw"] == "check":
+            method = meta["gw_method"]
+            if method == "HEAD" and status in self.gw.head_fallback_statuses:
+                yield self._check_request(meta["gw_origin"], "GET", {"gw_fallback": status})
+                return
+            soft404 = False
+            if method == "GET" and status == 200 and _is_html(response) and response.body:
+                text, _ = extract.decode_html(response.body, _charset(response))
+                soft404 = extract.extract(response.url, text).says_not_found
+            yield self._result(meta, status=status, final_url=response.url, soft404=soft404)
+            return
+        yield from self._page_done(response)
+
+    def _follow_redirect(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        location = response.headers["Location"].decode("latin-1").strip()
+        target = urljoin(response.url, location).split("#", 1)[0]
+        chain = [*meta["gw_chain"], target]
+        visited = {meta["gw_origin"], *meta["gw_chain"]}
+        kind = None
+        if urlsplit(target).scheme not in ("http", "https"):
+            kind = "bad_redirect"
+        elif target in visited:
+            kind = "redirect_loop"
+        elif len(chain) > self.gw.max_redirects:
+            kind = "too_many_redirects"
+        if kind is not None:
+            detail = f"{ERROR_KINDS[kind]}: {' -> '.join([meta['gw_origin'], *chain])}"
+            yield self._result(meta, status=None, final_url=target, error_kind=kind,
+                               error=detail, chain=chain)
+            if meta["gw"] == "page":
+                yield self._page_item(meta, status=None, error_kind=kind, error=detail,
+                                      final_url=target)
+            return
+        method = meta.get("gw_method", "GET")
+        if response.status == 303:
+            method = "GET"
+        new_meta = {k: v for k, v in meta.items() if k.startswith("gw_") or k in (
+            "dont_redirect", "handle_httpstatus_all", "dont_obey_robotstxt", "download_maxsize")}
+        new_meta["gw_chain"] = chain
+        if meta["gw"] == "check":
+            new_meta["gw_method"] = method
+        yield response.request.replace(url=target, method=method, meta=new_meta,
+                                       headers={}, dont_filter=True)
+
+    def _page_done(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        state = self.sites[meta["gw_site"]]
+        status = response.status
+        body = response.body
+        not_modified = False
+        if status == 304:
+            previous = state.previous.get(meta["gw_origin"])
+            stored = self.body_loader(previous[2]) if previous and self.body_loader else None
+            if stored is not None:
+                body, status, not_modified = stored, 200, True
+        internal = self._owner(response.url) == state.entry.id
+        facts: PageFacts | None = None
+        encoding: str | None = None
+        soft404 = False
+        if status == 200 and internal and body and _is_html(response) \
+                and not extract.looks_binary(body):
+            text, encoding = extract.decode_html(body, _charset(response))
+            facts = extract.extract(response.url, text)
+            soft404 = facts.says_not_found or self._like_not_found(response.url, facts)
+        self.counters.pages += 1
+        yield self._result(meta, status=status, final_url=response.url, soft404=soft404)
+        if response.url != meta["gw_origin"] and response.url not in self.seen:
+            self.seen.add(response.url)
+            yield ResultItem(url=response.url, method="GET", status=status,
+                             final_url=response.url, redirects=[], error_kind=None,
+                             error=None, elapsed_ms=None, soft404=soft404, attempts=1)
+        yield self._page_item(
+            meta,
+            status=status,
+            final_url=response.url,
+            content_type=_header(response, "Content-Type"),
+            encoding=encoding,
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
+            not_modified=not_modified,
+            body=body if facts is not None else None,
+            facts=facts,
+        )
+        if facts is not None and not soft404:
+            yield from self._schedule_links(state, facts, meta["gw_depth"])
+
+    def _like_not_found(self, url: str, facts: PageFacts) -> bool:
+        """Does this page look like the host's answer to a URL that cannot exist?"""
+        probe = self.probes.get((urlsplit(url).hostname or "").lower())
+        if probe is None or probe.status != 200 or not probe.digest:
+            return False
+        state_home = any(url == s.entry.url for s in self.sites.values())
+        if state_home:
+            return False  # a host that answers unknown URLs with its home page
+        return facts.text_digest == probe.digest
+
+    def on_error(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        meta = request.meta
+        kind, detail = error_kind(failure)
+        if meta["gw"] == "check" and meta.get("gw_method") == "HEAD" and kind in (
+            "connection", "other"
+        ):
+            yield self._check_request(meta["gw_origin"], "GET", {"gw_fallback": kind})
+            return
+        self.counters.errors += 1
+        yield self._result(meta, status=None, final_url=None, error_kind=kind, error=detail)
+        if meta["gw"] == "page":
+            self.counters.pages += 1
+            yield self._page_item(meta, status=None, error_kind=kind, error=detail)
+
+    # -- items ---------------------------------------------------------------------------
+
+    def _result(self, meta: dict[str, Any], *, status: int | None, final_url: str | None,
+                error_kind: str | None = None, error: str | None = None,
+                soft404: bool = False, chain: list[str] | None = None) -> ResultItem:
+        self.counters.checks += 1
+        if error_kind is None and status is not None and status >= 400:
+            self.counters.errors += 1
+        start = meta.get("gw_start")
+        return ResultItem(
+            url=meta["gw_origin"],
+            method=meta.get("gw_method", "GET"),
+            status=status,
+            final_url=final_url,
+            redirects=list(chain if chain is not None else meta["gw_chain"]),
+            error_kind=error_kind,
+            error=error,
+            elapsed_ms=int((time.monotonic() - start) * 1000) if start else None,
+            soft404=soft404,
+            attempts=int(meta.get("retry_times", 0)) + 1,
+        )
+
+    def _page_item(self, meta: dict[str, Any], **fields: Any) -> PageItem:
+        item = PageItem(
+            site_id=meta["gw_site"],
+            url=meta["gw_origin"],
+            depth=meta["gw_depth"],
+            final_url=None,
+            content_type=None,
+            encoding=None,
+            etag=None,
+            last_modified=None,
+            not_modified=False,
+            body=None,
+            facts=None,
+            error_kind=None,
+            error=None,
+        )
+        item.update(fields)
+        start = meta.get("gw_start")
+        item["elapsed_ms"] = int((time.monotonic() - start) * 1000) if start else None
+        return item

@@ -1,0 +1,104 @@
+"""A registered site: one entry of config/sites.yaml, validated (see govwatch.registry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+LEVELS = ("national", "province", "city", "county", "department")
+KINDS = ("portal", "department")
+COLUMN_TYPES = ("news", "notice", "policy", "personnel", "plan", "static")
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    name: str
+    path: str
+    type: str | None = None  # one of COLUMN_TYPES; None = classify by name
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlOptions:
+    max_pages: int = 20000
+    max_depth: int = 8
+    delay: float = 0.5  # seconds between requests to one host
+    concurrency: int = 4  # simultaneous requests to one host
+
+
+@dataclass(frozen=True, slots=True)
+class SiteEntry:
+    id: str
+    name: str
+    url: str
+    level: str
+    kind: str = "portal"
+    parent: str | None = None
+    site_code: str | None = None
+    icp: str | None = None
+    repost_from: tuple[str, ...] = ()
+    important_columns: tuple[str, ...] = ()
+    repost_columns: tuple[str, ...] = ()
+    columns: tuple[ColumnSpec, ...] = ()
+    archive_paths: tuple[str, ...] = ()
+    crawl: CrawlOptions = field(default_factory=CrawlOptions)
+    # Extra host names that belong to the site (e.g. a bare domain beside www.).
+    hosts: tuple[str, ...] = ()
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.url).hostname or "").lower()
+
+    @property
+    def all_hosts(self) -> tuple[str, ...]:
+        return (self.host, *[h.lower() for h in self.hosts if h.lower() != self.host])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "url": self.url,
+            "level": self.level,
+            "kind": self.kind,
+            "parent": self.parent,
+            "site_code": self.site_code,
+            "icp": self.icp,
+            "repost_from": list(self.repost_from),
+            "important_columns": list(self.important_columns),
+            "repost_columns": list(self.repost_columns),
+            "columns": [
+                {"name": c.name, "path": c.path, "type": c.type} for c in self.columns
+            ],
+            "archive_paths": list(self.archive_paths),
+            "crawl": {
+                "max_pages": self.crawl.max_pages,
+                "max_depth": self.crawl.max_depth,
+                "delay": self.crawl.delay,
+                "concurrency": self.crawl.concurrency,
+            },
+            "hosts": list(self.hosts),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SiteEntry:
+        """Rebuild from `to_dict` output (as stored in the database); no validation."""
+        crawl = data.get("crawl") or {}
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            url=data["url"],
+            level=data["level"],
+            kind=data.get("kind", "portal"),
+            parent=data.get("parent"),
+            site_code=data.get("site_code"),
+            icp=data.get("icp"),
+            repost_from=tuple(data.get("repost_from") or ()),
+            important_columns=tuple(data.get("important_columns") or ()),
+            repost_columns=tuple(data.get("repost_columns") or ()),
+            columns=tuple(
+                ColumnSpec(c["name"], c["path"], c.get("type")) for c in data.get("columns") or ()
+            ),
+            archive_paths=tuple(data.get("archive_paths") or ()),
+            crawl=CrawlOptions(**crawl),
+            hosts=tuple(data.get("hosts") or ()),
+        )

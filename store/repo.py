@@ -1,0 +1,195 @@
+"""Writes and queries shared by the CLI, the crawler and the check runner."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from checks.base import Finding
+from govwatch.site import SiteEntry
+from store import models as m
+
+RUNNING, FINISHED, INTERRUPTED, FAILED = "running", "finished", "interrupted", "failed"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def upsert_sites(session: Session, entries: Iterable[SiteEntry]) -> tuple[int, int]:
+    """Insert or update sites by id; returns (added, updated)."""
+    now = utcnow()
+    added = updated = 0
+    for entry in entries:
+        row = session.get(m.Site, entry.id)
+        if row is None:
+            row = m.Site(id=entry.id, created_at=now)
+            session.add(row)
+            added += 1
+        else:
+            updated += 1
+        row.name = entry.name
+        row.url = entry.url
+        row.level = entry.level
+        row.kind = entry.kind
+        row.parent_id = entry.parent
+        row.config = entry.to_dict()
+        row.active = True
+        row.updated_at = now
+    return added, updated
+
+
+def create_run(session: Session, site_ids: Sequence[str], as_of: datetime) -> m.CrawlRun:
+    run = m.CrawlRun(
+        started_at=utcnow(),
+        status=RUNNING,
+        as_of=as_of,
+        site_ids=list(site_ids),
+        stats={},
+        pid=os.getpid(),
+        host=socket.gethostname(),
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_dead_runs(session: Session) -> int:
+    """Mark as interrupted the runs left `running` by a process of this host that died
+    (killed with SIGKILL, power loss), so they are never mistaken for complete crawls."""
+    count = 0
+    me = socket.gethostname()
+    for run in session.scalars(select(m.CrawlRun).where(m.CrawlRun.status == RUNNING)):
+        if run.host == me and run.pid is not None and not _pid_alive(run.pid):
+            run.status = INTERRUPTED
+            run.finished_at = utcnow()
+            run.error = "crawl process vanished (killed?)"
+            count += 1
+    return count
+
+
+def latest_finished_run(session: Session, site_id: str) -> m.CrawlRun | None:
+    """The newest complete crawl that covered `site_id`."""
+    runs = session.scalars(
+        select(m.CrawlRun).where(m.CrawlRun.status == FINISHED).order_by(m.CrawlRun.id.desc())
+    )
+    for run in runs:
+        if site_id in (run.site_ids or []):
+            return run
+    return None
+
+
+def fingerprint(site: str, check: str, url: str, page: str) -> str:
+    return hashlib.sha256("\x00".join((site, check, url, page)).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class FindingCounts:
+    new: int = 0
+    persisting: int = 0
+    reopened: int = 0
+    fixed: int = 0
+
+    @property
+    def open(self) -> int:
+        return self.new + self.persisting + self.reopened
+
+
+def record_findings(
+    session: Session,
+    findings: Iterable[Finding],
+    *,
+    site_id: str,
+    checks_run: Iterable[str],
+    seen_at: datetime,
+    crawl_run_id: int | None,
+) -> FindingCounts:
+    """Merge one site's findings from one check pass into the lifecycle table.
+
+    A finding seen again keeps its first_seen and gets a new last_seen; one not seen by a
+    check that ran is marked fixed; a fixed one seen again reopens. Checks that did not run
+    (disabled) leave their findings untouched. Nothing is deleted.
+    """
+    codes = sorted(set(checks_run))
+    existing = {
+        row.fingerprint: row
+        for row in session.scalars(
+            select(m.Finding).where(m.Finding.site_id == site_id, m.Finding.check.in_(codes))
+        )
+    }
+    new = persisting = reopened = fixed = 0
+    seen: set[str] = set()
+    for finding in findings:
+        fp = fingerprint(*finding.key)
+        if fp in seen:
+            continue
+        seen.add(fp)
+        row = existing.get(fp)
+        if row is None:
+            row = m.Finding(
+                fingerprint=fp,
+                site_id=finding.site,
+                check=finding.check,
+                url=finding.url,
+                page=finding.page,
+                first_seen=seen_at,
+            )
+            session.add(row)
+            new += 1
+        elif row.status == "fixed":
+            reopened += 1
+        else:
+            persisting += 1
+        row.severity = str(finding.severity)
+        row.message = finding.message
+        row.evidence = _jsonable(dict(finding.evidence))
+        row.rule = finding.rule
+        row.last_seen = seen_at
+        row.status = "open"
+        row.fixed_at = None
+        row.crawl_run_id = crawl_run_id
+    for fp, row in existing.items():
+        if fp not in seen and row.status == "open":
+            row.status = "fixed"
+            row.fixed_at = seen_at
+            fixed += 1
+    return FindingCounts(new=new, persisting=persisting, reopened=reopened, fixed=fixed)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def finish_run(session: Session, run_id: int, status: str, stats: dict[str, Any],
+               error: str | None = None) -> None:
+    session.execute(
+        update(m.CrawlRun)
+        .where(m.CrawlRun.id == run_id)
+        .values(status=status, finished_at=utcnow(), stats=stats, error=error)
+    )
