@@ -50,7 +50,8 @@ def plan(settings: Settings, catalogue: Mapping[str, CheckSpec] | None = None
     for code, spec in catalogue.items():
         if not settings.check_enabled(code):
             continue
-        planned.append(PlannedCheck(spec, resolve_options(spec.rule, settings.check_overrides(code))))
+        options = resolve_options(spec.rule, settings.check_overrides(code))
+        planned.append(PlannedCheck(spec, options))
     return planned
 
 

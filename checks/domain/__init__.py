@@ -1,0 +1,1 @@
+"""Domain checks on the registered host names."""
