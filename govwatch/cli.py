@@ -183,8 +183,8 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
             run.finished_at = repo.utcnow()
         status, stats, error = run.status, dict(run.stats or {}), run.error
     if status == repo.INTERRUPTED:
-        raise UserError(f"抓取任务 #{run_id} 已中断，已抓取的数据已保存（页面 {stats.get('pages', 0)}）；"
-                        "未运行检查")
+        raise UserError(f"抓取任务 #{run_id} 已中断，已抓取的数据已保存"
+                        f"（页面 {stats.get('pages', 0)}）；未运行检查")
     if status != repo.FINISHED:
         raise UserError(f"抓取任务 #{run_id} 失败: {error or f'exit {code}'}")
     summary = run_checks(factory, settings, site_ids=site_ids, now=as_of, crawl_run_id=run_id)
@@ -323,7 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--serve", action="store_true", help="完成后继续提供示例站点，按 Ctrl-C 退出")
     p.set_defaults(func=cmd_demo)
 
-    for verb, text in (("probe", "首页可用性探测"), ("report", "监管报告"), ("serve", "调度与看板")):
+    later = (("probe", "首页可用性探测"), ("report", "监管报告"), ("serve", "调度与看板"))
+    for verb, text in later:
         p = sub.add_parser(verb, help=f"{text}（尚未实现）")
         p.add_argument("rest", nargs=argparse.REMAINDER)
         p.set_defaults(func=cmd_not_yet)
@@ -350,7 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         if os.environ.get("GOVWATCH_DEBUG"):
             raise
-        print(f"错误: {type(exc).__name__}: {exc}（设置 GOVWATCH_DEBUG=1 查看详情）", file=sys.stderr)
+        print(f"错误: {type(exc).__name__}: {exc}（设置 GOVWATCH_DEBUG=1 查看详情）",
+              file=sys.stderr)
         return 1
 
 

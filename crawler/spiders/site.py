@@ -321,7 +321,7 @@ class SiteSpider(Spider):
         method = meta.get("gw_method", "GET")
         if response.status == 303:
             method = "GET"
-        new_meta = {k: v for k, v in meta.items() if k.startswith("gw_") or k in (
+        new_meta = {k: v for k, v in meta.items() if k.startswith("gw") or k in (
             "dont_redirect", "handle_httpstatus_all", "dont_obey_robotstxt", "download_maxsize")}
         new_meta["gw_chain"] = chain
         if meta["gw"] == "check":

@@ -1,0 +1,58 @@
+"""Shared fixtures: a migrated database on SQLite and, when GOVWATCH_TEST_POSTGRES_URL is set
+(CI sets it), on PostgreSQL too."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.session import make_engine, session_factory, upgrade
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+PG_URL = os.environ.get("GOVWATCH_TEST_POSTGRES_URL")
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+@pytest.fixture(params=_backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database at `alembic upgrade head`, on each configured backend."""
+    if request.param == "postgresql":
+        assert PG_URL is not None
+        _reset_postgres(PG_URL)
+        url = PG_URL
+    else:
+        url = f"sqlite:///{tmp_path / 'govwatch.db'}"
+    upgrade(url)
+    yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'govwatch.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+    """A session factory on `db_url`; its engine is disposed after the test."""
+    engine = make_engine(db_url)
+    yield session_factory(engine)
+    engine.dispose()

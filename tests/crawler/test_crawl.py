@@ -1,0 +1,180 @@
+"""A real crawl (the `govwatch` CLI, Scrapy, a loopback server) of hostile behaviours."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from store import models as m
+from store.session import make_engine, session_factory
+from tests.crawler.hostile import HostileServer
+
+AS_OF = "2026-11-21T12:00:00+08:00"
+HOME = "http://www.hostile.gov.cn/"
+
+
+def write_world(tmp: Path, port: int, *, delay: float = 0, extra: str = "") -> dict[str, str]:
+    (tmp / "sites.yaml").write_text(
+        f"""sites:
+  - id: hostile
+    name: 恶意测试站
+    url: {HOME}
+    level: county
+    crawl: {{delay: {delay}, concurrency: 4, max_depth: 30}}
+  - id: unreachable
+    name: 不可达站
+    url: http://www.unreachable.gov.cn/
+    level: county
+""",
+        encoding="utf-8",
+    )
+    (tmp / "settings.toml").write_text(
+        f"""[crawler]
+download_timeout = 3.0
+retries = 1
+{extra}
+[crawler.connect_to]
+"www.hostile.gov.cn" = "127.0.0.1:{port}"
+"www.unreachable.gov.cn" = "127.0.0.1:1"
+""",
+        encoding="utf-8",
+    )
+    env = dict(os.environ)
+    env["GOVWATCH_SETTINGS"] = str(tmp / "settings.toml")
+    env["GOVWATCH_DATABASE_URL"] = f"sqlite:///{tmp / 'gw.db'}"
+    return env
+
+
+def gw(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "govwatch.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=300)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def prepare(env: dict[str, str], tmp: Path) -> None:
+    gw(env, "init")
+    gw(env, "sites", "import", str(tmp / "sites.yaml"))
+
+
+def findings(env: dict[str, str]) -> list[dict[str, object]]:
+    out = gw(env, "findings", "--format", "json", "--status", "all").stdout
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_hostile_site_never_breaks_the_crawl(tmp_path: Path) -> None:
+    with HostileServer() as server:
+        env = write_world(tmp_path, server.port)
+        prepare(env, tmp_path)
+        proc = gw(env, "crawl", "--as-of", AS_OF)
+        assert "抓取完成" in proc.stdout
+        hits = dict(server.hits)
+    engine = make_engine(env["GOVWATCH_DATABASE_URL"])
+    with session_factory(engine)() as s:
+        results = {r.url: r for r in s.scalars(select(m.LinkResult))}
+        pages = {p.url: p for p in s.scalars(select(m.Page))}
+        facts = {p.url: d for p, d in s.execute(
+            select(m.Page, m.PageFactsRow.data).join(m.PageFactsRow))}
+    engine.dispose()
+
+    # binary junk served as HTML: stored, not parsed, no crash
+    assert pages[HOME + "binary.html"].status == 200
+    assert HOME + "binary.html" not in facts
+    # 19 MB of HTML: over the body limit, recorded as such, not called dead
+    assert results[HOME + "huge.html"].error_kind == "too_large"
+    # an endless redirect chain is cut and named
+    assert results[HOME + "redirect/1"].error_kind == "too_many_redirects"
+    assert len(results[HOME + "redirect/1"].redirects) == 11
+    # GBK declared only in the HTTP header decodes correctly
+    assert facts[HOME + "gbk.html"]["title"] == "国务院办公厅关于印发通知"
+    assert pages[HOME + "gbk.html"].encoding in ("gb18030", "gbk")
+    # 429 with Retry-After: asked again later, not failed
+    assert results[HOME + "busy.html"].status == 200
+    # the relative-link trap is cut off (by the repeated-segment rule)
+    assert sum(n for (meth, path), n in hits.items() if path.startswith("/trap/")) <= 4
+    # one request per URL however many pages link to it (home, a.html, b.html, twice each)
+    assert hits.get(("HEAD", "/shared.png"), 0) + hits.get(("GET", "/shared.png"), 0) == 1
+    # the unreachable site: connection refused, recorded; the other site was crawled anyway
+    assert results["http://www.unreachable.gov.cn/"].error_kind == "refused"
+    assert pages["http://www.unreachable.gov.cn/"].status is None
+
+    found = {(f["check"], f["url"]) for f in findings(env) if str(f["check"]).startswith("links.")}
+    assert ("links.dead-home", HOME + "redirect/1") in found
+    assert ("links.dead-home", "http://www.unreachable.gov.cn/") in found
+    for healthy in ("huge.html", "busy.html", "binary.html", "gbk.html", "shared.png"):
+        assert not any(url == HOME + healthy for _, url in found), healthy
+
+
+def test_recrawl_uses_conditional_requests(tmp_path: Path) -> None:
+    with HostileServer() as server:
+        env = write_world(tmp_path, server.port)
+        prepare(env, tmp_path)
+        gw(env, "crawl", "--site", "hostile", "--as-of", AS_OF)
+        first = sorted(f["id"] for f in findings(env))
+        gw(env, "crawl", "--site", "hostile", "--as-of", "2026-11-22T12:00:00+08:00")
+    engine = make_engine(env["GOVWATCH_DATABASE_URL"])
+    with session_factory(engine)() as s:
+        homes = list(s.scalars(select(m.Page).where(m.Page.url == HOME).order_by(m.Page.id)))
+        n_bodies = s.scalar(select(func.count()).select_from(m.PageBody))
+        n_facts = s.scalar(select(func.count()).select_from(m.PageFactsRow).join(
+            m.Page).where(m.Page.crawl_run_id == homes[1].crawl_run_id))
+    engine.dispose()
+    assert [h.not_modified for h in homes] == [False, True]
+    assert homes[1].body_sha256 == homes[0].body_sha256  # the stored body was reused
+    assert n_facts and n_facts >= 3  # and still extracted
+    assert n_bodies is not None and n_bodies < 10  # unchanged bodies are stored once
+    again = findings(env)
+    assert sorted(f["id"] for f in again) == first  # same findings, same identities
+    assert all(f["last_seen"].startswith("2026-11-22") for f in again if f["status"] == "open")
+
+
+def test_ctrl_c_leaves_a_consistent_database(tmp_path: Path) -> None:
+    with HostileServer() as server:
+        env = write_world(tmp_path, server.port, delay=0.3, extra="batch_size = 2")
+        (tmp_path / "sites.yaml").write_text(
+            (tmp_path / "sites.yaml").read_text(encoding="utf-8").replace(
+                f"url: {HOME}", f"url: {HOME}many/0.html"), encoding="utf-8")
+        prepare(env, tmp_path)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "govwatch.cli", "crawl", "--site", "hostile"], env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and sum(server.hits.values()) < 8:
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, (out, err)
+    assert "中断" in err
+    engine = make_engine(env["GOVWATCH_DATABASE_URL"])
+    with session_factory(engine)() as s:
+        run = s.scalars(select(m.CrawlRun)).one()
+        pages = s.scalar(select(func.count()).select_from(m.Page))
+        ok = s.execute(select(func.count()).select_from(m.Finding)).scalar()
+    with engine.connect() as conn:
+        integrity = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
+    engine.dispose()
+    assert run.status == "interrupted"
+    assert pages and pages >= 1  # what was crawled before the stop is kept
+    assert ok == 0  # no checks ran on a partial crawl
+    assert integrity == "ok"
+    # the interrupted crawl is never used as "the last crawl"
+    proc2 = gw(env, "check", "--site", "hostile", check=False)
+    assert proc2.returncode == 1 and "govwatch crawl" in proc2.stderr
+
+
+@pytest.mark.parametrize("bad", ["--as-of nonsense", "--site nosuch"])
+def test_bad_arguments_give_one_line_errors(tmp_path: Path, bad: str) -> None:
+    env = write_world(tmp_path, 1)
+    prepare(env, tmp_path)
+    proc = gw(env, "crawl", *bad.split(), check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("错误: ")

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from checks.base import Finding, Severity
+from crawler.pipelines import insert_ignore
+from govwatch.site import SiteEntry
+from store import models as m
+from store import repo
+from store.session import current_revision, make_engine, upgrade
+
+T0 = datetime(2026, 11, 20, 2, 0, tzinfo=timezone(timedelta(hours=8)))
+SITE = SiteEntry(id="demo", name="示例市人民政府", url="http://www.demo.gov.cn/", level="city")
+
+
+def _finding(url: str, check: str = "links.dead") -> Finding:
+    return Finding(site="demo", check=check, severity=Severity.DEDUCT, url=url,
+                   page="http://www.demo.gov.cn/", message="链接不可用: HTTP 404",
+                   rule="001 第十九条(四)", evidence={"status": 404})
+
+
+def test_upgrade_is_idempotent_and_creates_every_table(db_url: str) -> None:
+    upgrade(db_url)  # second time: nothing to do, no error
+    engine = make_engine(db_url)
+    assert current_revision(engine) == "0001"
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    assert {"sites", "crawl_runs", "pages", "page_bodies", "page_facts", "links",
+            "link_results", "findings"} <= tables
+
+
+def test_finding_lifecycle_new_persisting_fixed_reopened(factory: sessionmaker[Session]) -> None:
+    with factory.begin() as s:
+        repo.upsert_sites(s, [SITE])
+    a, b = "http://www.demo.gov.cn/a", "http://www.demo.gov.cn/b"
+    checks_run = ["links.dead", "identity.icp-missing"]
+
+    def record(findings: list[Finding], at: datetime) -> repo.FindingCounts:
+        with factory.begin() as s:
+            return repo.record_findings(s, findings, site_id="demo", checks_run=checks_run,
+                                        seen_at=at, crawl_run_id=None)
+
+    assert record([_finding(a), _finding(b)], T0) == repo.FindingCounts(new=2)
+    assert record([_finding(a)], T0 + timedelta(days=1)) == repo.FindingCounts(
+        persisting=1, fixed=1)
+    assert record([_finding(a), _finding(b)], T0 + timedelta(days=2)) == repo.FindingCounts(
+        persisting=1, reopened=1)
+    with factory() as s:
+        rows = {r.url: r for r in s.scalars(select(m.Finding))}
+    assert len(rows) == 2  # nothing deleted, no duplicate
+    assert rows[a].first_seen == T0 and rows[a].last_seen == T0 + timedelta(days=2)
+    assert rows[b].status == "open" and rows[b].fixed_at is None
+    assert rows[a].first_seen.tzinfo is not None
+
+
+def test_disabled_check_leaves_its_findings_alone(factory: sessionmaker[Session]) -> None:
+    with factory.begin() as s:
+        repo.upsert_sites(s, [SITE])
+        repo.record_findings(s, [_finding("http://x/", "identity.icp-missing")], site_id="demo",
+                             checks_run=["identity.icp-missing"], seen_at=T0, crawl_run_id=None)
+    with factory.begin() as s:  # a pass that did not run identity.icp-missing
+        counts = repo.record_findings(s, [], site_id="demo", checks_run=["links.dead"],
+                                      seen_at=T0, crawl_run_id=None)
+    assert counts.fixed == 0
+    with factory() as s:
+        assert s.scalar(select(m.Finding.status)) == "open"
+
+
+def test_bodies_are_shared_by_hash(factory: sessionmaker[Session]) -> None:
+    row = {"sha256": "ab" * 32, "size": 3, "data": b"x"}
+    with factory.begin() as s:
+        insert_ignore(s, m.PageBody.__table__, [row])
+    with factory.begin() as s:
+        insert_ignore(s, m.PageBody.__table__, [row])  # again: no error, no second row
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(m.PageBody)) == 1
+
+
+def test_dead_running_crawls_are_marked_interrupted(factory: sessionmaker[Session]) -> None:
+    with factory.begin() as s:
+        repo.upsert_sites(s, [SITE])
+        run = repo.create_run(s, ["demo"], datetime.now(UTC))
+        run.pid = 2**22 + 12345  # no such process
+        live = repo.create_run(s, ["demo"], datetime.now(UTC))  # this process: alive
+    with factory.begin() as s:
+        assert repo.reap_dead_runs(s) == 1
+    with factory() as s:
+        assert s.get(m.CrawlRun, run.id).status == repo.INTERRUPTED  # type: ignore[union-attr]
+        assert s.get(m.CrawlRun, live.id).status == repo.RUNNING  # type: ignore[union-attr]
+        assert repo.latest_finished_run(s, "demo") is None
