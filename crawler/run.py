@@ -153,13 +153,13 @@ def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
         def start_ticker() -> None:
             nonlocal ticker
             spider = crawler.spider
-            if spider is not None:
+            if isinstance(spider, SiteSpider):
                 ticker = task.LoopingCall(Progress(spider, settings.crawler.progress_interval).tick)
                 ticker.start(settings.crawler.progress_interval, now=False)
 
         from twisted.internet import reactor
 
-        reactor.callWhenRunning(start_ticker)  # type: ignore[attr-defined]
+        reactor.callWhenRunning(start_ticker)
 
     status = repo.FINISHED
     error: str | None = None

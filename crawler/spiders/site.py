@@ -299,7 +299,7 @@ class SiteSpider(Spider):
 
     def _follow_redirect(self, response: Response) -> Iterator[Any]:
         meta = response.meta
-        location = response.headers["Location"].decode("latin-1").strip()
+        location = (response.headers.get("Location") or b"").decode("latin-1").strip()
         target = urljoin(response.url, location).split("#", 1)[0]
         chain = [*meta["gw_chain"], target]
         visited = {meta["gw_origin"], *meta["gw_chain"]}
@@ -326,8 +326,10 @@ class SiteSpider(Spider):
         new_meta["gw_chain"] = chain
         if meta["gw"] == "check":
             new_meta["gw_method"] = method
-        yield response.request.replace(url=target, method=method, meta=new_meta,
-                                       headers={}, dont_filter=True)
+        callback = self.on_response
+        yield Request(target, method=method, meta=new_meta, callback=callback,
+                      errback=self.on_error, priority=response.request.priority
+                      if response.request else 0, dont_filter=True)
 
     def _page_done(self, response: Response) -> Iterator[Any]:
         meta = response.meta
