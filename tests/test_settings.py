@@ -53,7 +53,7 @@ def test_check_options_are_validated_and_checks_can_be_disabled(tmp_path: Path) 
     assert "links.dead" not in codes and "links.dead-home" in codes
 
     settings = apply_file(Settings(), write(tmp_path, '[checks."links.deadd"]\npoints = 1\n'))
-    with pytest.raises(CheckError, match="links.deadd"):
+    with pytest.raises(CheckError, match=r"links\.deadd"):
         plan(settings)
 
     settings = apply_file(Settings(), write(tmp_path, '[checks."links.dead"]\npoints = "x"\n'))
