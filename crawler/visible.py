@@ -1,0 +1,309 @@
+"""The visible text of a page and its regions: header, footer, headings.
+
+"Visible" means: text outside <script>/<style>/<noscript>/<template>/<iframe>/<head>, outside
+comments, and outside elements hidden inline (style display:none or visibility:hidden, or the
+`hidden` attribute). Stylesheet rules are not evaluated. One walk over the tree records the
+text as a list of pieces plus the piece ranges of the elements the checks care about, so the
+footer, the header and the headings are slices of that one pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from crawler.identifiers import normalise_space
+
+ANCHOR_TEXT_MAX = 200
+HEADER_TEXT_MAX = 500
+FOOTER_TEXT_MAX = 4000
+FOOTER_FALLBACK = 1500
+# A footer candidate with more text than this is a page wrapper, not a footer: look inside it.
+FOOTER_CANDIDATE_MAX = 3000
+
+# Not rendered as text: scripts, styles, fallbacks (noscript, iframe content), Word's <xml>.
+_SKIP_TAGS = frozenset(
+    {"script", "style", "noscript", "template", "head", "title", "xml", "iframe", "object"}
+)
+_BLOCK_TAGS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "br", "center", "dd", "details", "dialog",
+        "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
+        "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "option", "p", "pre",
+        "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "body",
+        "html", "iframe", "img", "select", "textarea", "button",
+    }
+)  # fmt: skip
+_HEADINGS = frozenset({"h1", "h2", "h3"})
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+_FOOTER_STRONG = re.compile(r"foot|copyright|banquan|bq", re.IGNORECASE)
+_FOOTER_WEAK = re.compile(r"bottom", re.IGNORECASE)
+_FOOTER_WORDS = re.compile(
+    r"ICP|公网安备|公安(?:机关)?备案|标识码|识别码|版权|主办|承办|copyright|©|\(c\)",
+    re.IGNORECASE,
+)
+_HEADER_PART = re.compile(
+    r"^(?:header\w*|head|top|tops|topbar|logo\w*|banner\w*|masthead|site_?name|site_?title)\d*$"
+)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SPLIT_NAME = re.compile(r"[\s_\-]+")
+
+_NOT_FOUND = re.compile(
+    r"页面不存在|网页不存在|页面未找到|页面找不到|页面已(?:被)?删除|页面丢失"
+    r"|找不到.{0,8}(?:页面|网页|文件|内容|资源|链接|网址|地址)"
+    r"|您(?:所|要)?访问的(?:页面|网页|内容|文章|信息)(?:不存在|已|暂时)"
+    r"|抱歉\s*[，,!！]?\s*您(?:所|要)?(?:访问|查找|请求)的(?:页面|网页)"
+    r"|404\s*not\s*found|not\s*found\s*404|404\s*(?:错误|error)|(?:错误|error)\s*404",
+    re.IGNORECASE,
+)
+_BARE_404 = re.compile(r"^\W*(?:(?:http|error|错误)\s*)?404(?:$|[\s\-_|:：!！.。,，(（])", re.I)
+NOT_FOUND_SHORT_PAGE = 2000
+NOT_FOUND_HEAD = 300
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+
+
+def _is_latin(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+@dataclass(slots=True)
+class Region:
+    kind: str  # "footer", "footer-weak", "header", "heading"
+    start: int  # index into Walk.pieces
+    end: int = -1
+
+
+@dataclass(slots=True)
+class Walk:
+    """The visible text of a tree as a list of pieces, with the piece ranges of the regions
+    of interest (footer and header candidates, headings) and header image labels."""
+
+    pieces: list[str] = field(default_factory=list)
+    regions: list[Region] = field(default_factory=list)
+    header_images: list[tuple[int, str]] = field(default_factory=list)  # (piece index, label)
+    _last: str = ""
+    _boundary: bool = False
+    _offsets: list[int] = field(default_factory=list)
+
+    def emit(self, text: str | None) -> None:
+        if not text:
+            return
+        if self._boundary and self._last:
+            # Office-exported HTML splits runs by script (CJK font vs Latin font) into separate
+            # elements; readers see a gap there (赣 ICP 备 17015617 号), so we keep one.
+            first = text[0]
+            if (_is_cjk(self._last) and _is_latin(first)) or (
+                _is_latin(self._last) and _is_cjk(first)
+            ):
+                self.pieces.append(" ")
+        self._boundary = False
+        self.pieces.append(text)
+        self._last = text[-1]
+
+    def newline(self) -> None:
+        self.pieces.append("\n")
+        self._last = "\n"
+        self._boundary = False
+
+    def text(self, start: int = 0, end: int | None = None) -> str:
+        return "".join(self.pieces[start:end])
+
+    def offsets(self) -> list[int]:
+        """offsets[i] = characters before piece i; offsets[-1] = total (computed once)."""
+        if len(self._offsets) != len(self.pieces) + 1:
+            running = 0
+            self._offsets = [0]
+            for piece in self.pieces:
+                running += len(piece)
+                self._offsets.append(running)
+        return self._offsets
+
+
+def is_hidden(el: etree._Element) -> bool:
+    if el.get("hidden") is not None:
+        return True
+    style = el.get("style")
+    if not style:
+        return False
+    # Substring test first: inline styles are everywhere (office exports) and rarely hide.
+    lowered = style.lower()
+    return ("none" in lowered or "hidden" in lowered) and _HIDDEN_STYLE.search(lowered) is not None
+
+
+def _classify(tag: str, name: str) -> str | None:
+    """Region kind of an element from its tag and its `id class` string."""
+    if tag in _HEADINGS:
+        return "heading"
+    if tag == "footer":
+        return "footer"
+    if tag == "header":
+        return "header"
+    if len(name) <= 1:
+        return None
+    if _FOOTER_STRONG.search(name):
+        return "footer"
+    if _FOOTER_WEAK.search(name):
+        return "footer-weak"
+    parts = _SPLIT_NAME.split(_CAMEL.sub(" ", name).lower())
+    if any(_HEADER_PART.match(part) for part in parts if part):
+        return "header"
+    return None
+
+
+def label_of(el: etree._Element) -> str:
+    """What an image or a logo link says: alt, title or aria-label."""
+    label = el.get("alt") or el.get("title") or el.get("aria-label") or ""
+    return normalise_space(label)[:ANCHOR_TEXT_MAX]
+
+
+_ENTER = -2
+
+
+def walk_text(root: etree._Element, regions: bool = True) -> Walk:
+    """Depth-first walk without recursion (pages nest deeply), in document order."""
+    walk = Walk()
+    emit = walk.emit
+    header_depth = 0
+    # (element, state, is block): state _ENTER, else the region index (or -1) to close.
+    stack: list[tuple[etree._Element, int, bool]] = [(root, _ENTER, False)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        el, state, block = pop()
+        if state != _ENTER:  # leaving el
+            if state >= 0:
+                region = walk.regions[state]
+                region.end = len(walk.pieces)
+                if region.kind == "header":
+                    header_depth -= 1
+            walk._boundary = True
+            if block:
+                walk.newline()
+            if el is not root:
+                emit(el.tail)
+            continue
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _SKIP_TAGS or is_hidden(el):
+            # comment, processing instruction, or nothing visible inside: only its tail shows
+            walk._boundary = True
+            if el is not root:
+                emit(el.tail)
+            continue
+        walk._boundary = True
+        block = tag in _BLOCK_TAGS
+        if block:
+            walk.newline()
+        index = -1
+        if regions:
+            name = f"{el.get('id') or ''} {el.get('class') or ''}"
+            kind = _classify(tag, name)
+            if kind is not None:
+                index = len(walk.regions)
+                walk.regions.append(Region(kind, len(walk.pieces)))
+                if kind == "header":
+                    header_depth += 1
+            if tag == "img" or (tag == "a" and header_depth > 0):
+                # Logos: images in the header, anything named logo, and the links around them
+                # (an <a aria-label="中国政府网"> around an image without alt).
+                logo = "logo" in f"{el.get('src') or ''} {name}".lower()
+                if header_depth > 0 or logo:
+                    label = label_of(el)
+                    if label and (tag == "img" or logo or not el.text):
+                        walk.header_images.append((len(walk.pieces), label))
+        emit(el.text)
+        push((el, index, block))
+        if len(el):
+            children = list(el)
+            children.reverse()
+            stack.extend([(child, _ENTER, False) for child in children])
+    return walk
+
+
+def _region_text(walk: Walk, region: Region) -> str:
+    return normalise_space(walk.text(region.start, region.end)) if region.end >= 0 else ""
+
+
+def footer_text(walk: Walk, total: str, script_texts: list[str]) -> str:
+    """Outermost footer-like elements (a <footer>, id/class with foot/copyright/bq/banquan,
+    or bottom when it sits in the second half of the page or names the owner), plus markup
+    written by scripts that carries identifiers; else the end of the visible text.
+
+    When that is too long, the parts that name the owner or carry identifiers come first:
+    footers often open with a long list of links to other governments' sites."""
+    offsets = walk.offsets()
+    half = len(walk.pieces) // 2
+    chosen: list[str] = []
+    covered_until = -1
+    for region in walk.regions:
+        if region.kind not in ("footer", "footer-weak") or region.start < covered_until:
+            continue
+        if offsets[region.end] - offsets[region.start] > 20 * FOOTER_CANDIDATE_MAX:
+            continue  # a wrapper whatever its whitespace: look at its inner candidates
+        text = _region_text(walk, region)
+        if not text or len(text) > FOOTER_CANDIDATE_MAX:
+            continue  # empty, or a wrapper: its inner candidates are considered next
+        weak = region.kind == "footer-weak" and region.start < half
+        if weak and not _FOOTER_WORDS.search(text):
+            continue  # a "bottom" block in the first half: part of the content
+        chosen.append(text)
+        covered_until = region.end
+    chosen += [text for text in script_texts if text]
+    if not any(_FOOTER_WORDS.search(text) for text in chosen):
+        chosen = [normalise_space(total[-FOOTER_FALLBACK:])]
+    if sum(len(text) + 1 for text in chosen) > FOOTER_TEXT_MAX:
+        chosen.sort(key=lambda text: _FOOTER_WORDS.search(text) is None)  # stable
+    return " ".join(chosen)[:FOOTER_TEXT_MAX]
+
+
+def header_text(walk: Walk, meta: dict[str, str]) -> str:
+    """Site name area: meta SiteName, logo image labels, then header-like elements near the top
+    (the first quarter of the page, at least its first 3000 characters)."""
+    offsets = walk.offsets()
+    limit = max(3000, offsets[-1] // 4)
+    parts: list[str] = []
+    sitename = meta.get("sitename", "")
+    if sitename:
+        parts.append(sitename)
+    for index, label in walk.header_images:
+        if offsets[index] <= limit and label not in parts:
+            parts.append(label)
+    covered_until = -1
+    for region in walk.regions:
+        if region.kind != "header" or region.start < covered_until:
+            continue
+        if offsets[region.start] > limit or sum(len(p) for p in parts) >= HEADER_TEXT_MAX:
+            break
+        end = region.end if region.end >= 0 else len(walk.pieces)
+        # Enough pieces for the first 500 characters; a header wrapping the page is cut short.
+        stop = region.start
+        while stop < end and offsets[stop] - offsets[region.start] < 4 * HEADER_TEXT_MAX:
+            stop += 1
+        text = normalise_space(walk.text(region.start, stop))
+        if text:
+            parts.append(text[:HEADER_TEXT_MAX])
+        covered_until = end
+    return " | ".join(parts)[:HEADER_TEXT_MAX]
+
+
+def says_not_found(title: str, walk: Walk, text: str) -> bool:
+    if _NOT_FOUND.search(title) or _BARE_404.match(title):
+        return True
+    if len(text) >= NOT_FOUND_SHORT_PAGE:
+        return False
+    if _NOT_FOUND.search(text[:NOT_FOUND_HEAD]):
+        return True
+    headings = (_region_text(walk, r) for r in walk.regions if r.kind == "heading")
+    return any(_BARE_404.match(heading) for heading in headings)
+
+
+def text_digest(text: str) -> str:
+    folded = normalise_space(_DIGITS.sub("", text))
+    return hashlib.sha1(folded.encode("utf-8", errors="replace")).hexdigest()[:16]
