@@ -35,8 +35,9 @@ def demo_settings_text(world: World, port: int, db_url: str) -> str:
         "",
         "[crawler.connect_to]",
     ]
-    lines += [f"{json.dumps(host)} = {json.dumps(target)}" for host, target in
-              sorted(mapping.items())]
+    lines += [
+        f"{json.dumps(host)} = {json.dumps(target)}" for host, target in sorted(mapping.items())
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -59,8 +60,9 @@ def run_demo(out: Path, as_of: str | None = None, keep_serving: bool = False) ->
         settings_path.write_text(demo_settings_text(world, port, db_url), encoding="utf-8")
         os.environ["GOVWATCH_SETTINGS"] = str(settings_path)
         os.environ["GOVWATCH_DATABASE_URL"] = db_url
-        print(f"示例站点群已在 127.0.0.1:{port} 上提供（{len(world.hosts)} 个主机）",
-              file=sys.stderr)
+        print(
+            f"示例站点群已在 127.0.0.1:{port} 上提供（{len(world.hosts)} 个主机）", file=sys.stderr
+        )
         as_of = as_of or DEMO_AS_OF
         for argv in (
             ["init"],
@@ -74,8 +76,7 @@ def run_demo(out: Path, as_of: str | None = None, keep_serving: bool = False) ->
         from reports.site_report import write_findings_report
 
         settings = load_settings()
-        index = write_findings_report(settings, out / "report",
-                                      as_of=datetime.fromisoformat(as_of))
+        index = write_findings_report(settings, out / "report", as_of=datetime.fromisoformat(as_of))
         print(f"演示完成，报告: {index}")
         if keep_serving:
             print(f"示例站点继续在 127.0.0.1:{port} 上提供，按 Ctrl-C 退出", file=sys.stderr)
