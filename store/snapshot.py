@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,41 @@ def load_registry(session: Session) -> dict[str, SiteEntry]:
 
 def _same_page(a: str, b: str) -> bool:
     return a.rstrip("/") == b.rstrip("/")
+
+
+def _join_redirects(results: dict[str, LinkResult], session: Session, crawl_run_id: int
+                    ) -> dict[str, LinkResult]:
+    """A redirect the crawler did not follow (its target was verified by another request)
+    is stored as the 3xx itself; give it the target's verdict, with the chains joined."""
+    pending = {url: r for url, r in results.items()
+               if r.status is not None and 300 <= r.status < 400 and r.final_url}
+    if not pending:
+        return results
+    targets: dict[str, LinkResult] = dict(results)
+    wanted = {r.final_url for r in pending.values() if r.final_url not in targets}
+    if wanted:
+        for row in session.scalars(select(m.LinkResult).where(
+                m.LinkResult.crawl_run_id == crawl_run_id, m.LinkResult.url.in_(wanted))):
+            targets[row.url] = LinkResult(
+                url=row.url, status=row.status, final_url=row.final_url,
+                redirects=tuple(row.redirects or ()), error_kind=row.error_kind,
+                error=row.error, method=row.method, elapsed_ms=row.elapsed_ms,
+                soft404=row.soft404)
+    out = dict(results)
+    for url, result in pending.items():
+        target = targets.get(result.final_url or "")
+        if target is None or (target.status is not None and 300 <= target.status < 400):
+            continue  # unknown or itself unresolved: keep the 3xx as recorded
+        out[url] = replace(
+            result,
+            status=target.status,
+            final_url=target.final_url or target.url,
+            redirects=result.redirects + target.redirects,
+            error_kind=target.error_kind,
+            error=target.error,
+            soft404=target.soft404,
+        )
+    return out
 
 
 def build_snapshot(session: Session, crawl_run_id: int, site: SiteEntry) -> SiteSnapshot:
@@ -64,7 +101,7 @@ def build_snapshot(session: Session, crawl_run_id: int, site: SiteEntry) -> Site
             m.LinkResult.crawl_run_id == crawl_run_id, m.LinkResult.url.in_(wanted)
         )
     )
-    results = {
+    results = _join_redirects({
         r.url: LinkResult(
             url=r.url,
             status=r.status,
@@ -77,7 +114,7 @@ def build_snapshot(session: Session, crawl_run_id: int, site: SiteEntry) -> Site
             soft404=r.soft404,
         )
         for r in result_rows
-    }
+    }, session, crawl_run_id)
     return SiteSnapshot(
         site=site,
         crawl_run_id=crawl_run_id,

@@ -159,7 +159,9 @@ class SiteSpider(Spider):
             for host in entry.all_hosts:
                 self.host_site.setdefault(host, entry.id)
         self.probes: dict[str, HostProbe] = {}
-        self.seen: set[str] = set()
+        # Claimed up front: home pages are fetched as pages once their host's probe answers,
+        # so links to them from other sites must not verify them separately meanwhile.
+        self.seen: set[str] = {entry.url for entry in sites}
         self.counters = Counters()
         # Loads a stored body by sha256 (for 304 answers); supplied by crawler.run.
         self.body_loader = body_loader
@@ -196,7 +198,6 @@ class SiteSpider(Spider):
 
     def _home(self, state: SiteState) -> Iterator[Request]:
         url = state.entry.url
-        self.seen.add(url)
         state.scheduled += 1
         yield self._page_request(state, url, depth=0)
 
@@ -293,7 +294,7 @@ class SiteSpider(Spider):
             if method == "GET" and status == 200 and _is_html(response) and response.body:
                 text, _ = extract.decode_html(response.body, _charset(response))
                 soft404 = extract.extract(response.url, text).says_not_found
-            yield self._result(meta, status=status, final_url=response.url, soft404=soft404)
+            yield from self._results(meta, status=status, final_url=response.url, soft404=soft404)
             return
         yield from self._page_done(response)
 
@@ -312,18 +313,28 @@ class SiteSpider(Spider):
             kind = "too_many_redirects"
         if kind is not None:
             detail = f"{ERROR_KINDS[kind]}: {' -> '.join([meta['gw_origin'], *chain])}"
-            yield self._result(meta, status=None, final_url=target, error_kind=kind,
+            yield from self._results(meta, status=None, final_url=target, error_kind=kind,
                                error=detail, chain=chain)
             if meta["gw"] == "page":
                 yield self._page_item(meta, status=None, error_kind=kind, error=detail,
                                       final_url=target)
             return
+        if target in self.seen:
+            # Another request verifies the target: stop here; store.snapshot joins this
+            # 3xx result with the target's own, so the target is requested only once.
+            yield from self._results(meta, status=response.status, final_url=target,
+                                     chain=chain)
+            if meta["gw"] == "page":
+                yield self._page_item(meta, status=response.status, final_url=target)
+            return
+        self.seen.add(target)
         method = meta.get("gw_method", "GET")
         if response.status == 303:
             method = "GET"
         new_meta = {k: v for k, v in meta.items() if k.startswith("gw") or k in (
             "dont_redirect", "handle_httpstatus_all", "dont_obey_robotstxt", "download_maxsize")}
         new_meta["gw_chain"] = chain
+        new_meta["gw_claimed"] = [*meta.get("gw_claimed", []), target]
         if meta["gw"] == "check":
             new_meta["gw_method"] = method
         callback = self.on_response
@@ -352,12 +363,7 @@ class SiteSpider(Spider):
             facts = extract.extract(response.url, text)
             soft404 = facts.says_not_found or self._like_not_found(response.url, facts)
         self.counters.pages += 1
-        yield self._result(meta, status=status, final_url=response.url, soft404=soft404)
-        if response.url != meta["gw_origin"] and response.url not in self.seen:
-            self.seen.add(response.url)
-            yield ResultItem(url=response.url, method="GET", status=status,
-                             final_url=response.url, redirects=[], error_kind=None,
-                             error=None, elapsed_ms=None, soft404=soft404, attempts=1)
+        yield from self._results(meta, status=status, final_url=response.url, soft404=soft404)
         yield self._page_item(
             meta,
             status=status,
@@ -393,32 +399,40 @@ class SiteSpider(Spider):
             yield self._check_request(meta["gw_origin"], "GET", {"gw_fallback": kind})
             return
         self.counters.errors += 1
-        yield self._result(meta, status=None, final_url=None, error_kind=kind, error=detail)
+        yield from self._results(meta, status=None, final_url=None, error_kind=kind, error=detail)
         if meta["gw"] == "page":
             self.counters.pages += 1
             yield self._page_item(meta, status=None, error_kind=kind, error=detail)
 
     # -- items ---------------------------------------------------------------------------
 
-    def _result(self, meta: dict[str, Any], *, status: int | None, final_url: str | None,
-                error_kind: str | None = None, error: str | None = None,
-                soft404: bool = False, chain: list[str] | None = None) -> ResultItem:
+    def _results(self, meta: dict[str, Any], *, status: int | None, final_url: str | None,
+                 error_kind: str | None = None, error: str | None = None,
+                 soft404: bool = False, chain: list[str] | None = None
+                 ) -> Iterator[ResultItem]:
+        """The verdict for the requested URL, and for every redirect hop this request was
+        the first to reach (each with the rest of the chain from there)."""
         self.counters.checks += 1
         if error_kind is None and status is not None and status >= 400:
             self.counters.errors += 1
         start = meta.get("gw_start")
-        return ResultItem(
-            url=meta["gw_origin"],
-            method=meta.get("gw_method", "GET"),
-            status=status,
-            final_url=final_url,
-            redirects=list(chain if chain is not None else meta["gw_chain"]),
-            error_kind=error_kind,
-            error=error,
-            elapsed_ms=int((time.monotonic() - start) * 1000) if start else None,
-            soft404=soft404,
-            attempts=int(meta.get("retry_times", 0)) + 1,
-        )
+        chain = list(chain if chain is not None else meta["gw_chain"])
+        common = {
+            "method": meta.get("gw_method", "GET"),
+            "status": status,
+            "final_url": final_url,
+            "error_kind": error_kind,
+            "error": error,
+            "elapsed_ms": int((time.monotonic() - start) * 1000) if start else None,
+            "soft404": soft404,
+            "attempts": int(meta.get("retry_times", 0)) + int(meta.get("retry_after_times", 0))
+            + 1,
+        }
+        yield ResultItem(url=meta["gw_origin"], redirects=chain, **common)
+        for hop in meta.get("gw_claimed", []):
+            if hop in chain:
+                rest = chain[chain.index(hop) + 1:]
+                yield ResultItem(url=hop, redirects=rest, **common)
 
     def _page_item(self, meta: dict[str, Any], **fields: Any) -> PageItem:
         item = PageItem(
