@@ -63,14 +63,27 @@ class SiteView:
         return f"site-{self.id}.html"
 
 
+# Evidence keys as webmasters read them; unknown keys are shown as they are.
+EVIDENCE_LABELS = {
+    "reason": "原因", "status": "HTTP 状态", "anchor": "链接文字", "kind": "链接类型",
+    "final_url": "最终地址", "redirects": "重定向链", "method": "请求方式",
+    "error_kind": "错误类型", "error": "错误详情", "soft404": "软404", "footer": "页脚文字",
+    "registered": "登记值", "displayed": "页面展示", "meta": "SiteIDCode 标签",
+    "missing": "缺少", "header": "页头文字", "title": "网页标题", "host": "域名",
+}
+
+
 def _evidence(evidence: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     for key, value in evidence.items():
-        if value in (None, "", [], {}):
+        if value in (None, "", [], {}, False):
             continue
         if isinstance(value, list):
-            value = " → ".join(str(v) for v in value)
-        rows.append((str(key), str(value)))
+            value = " → ".join(str(v) for v in value) if key == "redirects" else "、".join(
+                str(v) for v in value)
+        elif value is True:
+            value = "是"
+        rows.append((EVIDENCE_LABELS.get(str(key), str(key)), str(value)))
     return rows
 
 

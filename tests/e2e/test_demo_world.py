@@ -1,0 +1,203 @@
+"""End to end: the govwatch CLI crawls the demo world over loopback and must produce exactly
+the findings the world planted — every fault found, nothing on the healthy pages and links —
+on SQLite and (in CI) PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from govwatch.demo.run import demo_settings_text
+from govwatch.demo.server import DemoServer
+from govwatch.demo.world import AS_OF, World, build_world
+from store import models as m
+from store.session import make_engine, session_factory
+from tests.conftest import PG_URL, _reset_postgres
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Crawled:
+    env: dict[str, str]
+    world: World
+    expected: dict[str, Any]
+    requests: list[tuple[str, str, str]]
+    crawl_stdout: str
+
+
+def run_gw(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "govwatch.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=600)
+    if ok:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def findings(env: dict[str, str], *extra: str) -> list[dict[str, Any]]:
+    out = run_gw(env, "findings", "--format", "json", *extra).stdout
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def keys(rows: list[dict[str, Any]], checks: list[str]) -> list[tuple[str, str, str, str]]:
+    return sorted((r["site"], r["check"], r["url"], r["page"]) for r in rows
+                  if r["check"] in checks)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"] if PG_URL else ["sqlite"])
+def crawled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[Crawled]:
+    tmp = tmp_path_factory.mktemp(f"e2e-{request.param}")
+    world = build_world(tmp / "world")
+    expected = json.loads(world.expected_path.read_text(encoding="utf-8"))
+    if request.param == "postgresql":
+        assert PG_URL is not None
+        _reset_postgres(PG_URL)
+        db_url = PG_URL
+    else:
+        db_url = f"sqlite:///{tmp / 'gw.db'}"
+    with DemoServer(world) as server:
+        settings = tmp / "settings.toml"
+        settings.write_text(demo_settings_text(world, server.port, db_url), encoding="utf-8")
+        yield_env = dict(os.environ, GOVWATCH_SETTINGS=str(settings),
+                         GOVWATCH_DATABASE_URL=db_url)
+        run_gw(yield_env, "init")
+        run_gw(yield_env, "sites", "import", str(world.registry_path))
+        proc = run_gw(yield_env, "crawl", "--as-of", AS_OF)
+        requests = list(server.request_log)
+        yield Crawled(yield_env, world, expected, requests, proc.stdout)
+
+
+def test_exact_findings(crawled: Crawled) -> None:
+    checks = crawled.expected["checks"]
+    got = keys(findings(crawled.env), checks)
+    want = sorted(tuple(f[k] for k in ("site", "check", "url", "page"))
+                  for f in crawled.expected["findings"])
+    missing = sorted(set(want) - set(got))
+    extra = sorted(set(got) - set(want))
+    assert not missing and not extra, {"missing": missing, "extra": extra}
+    assert len(got) == len(want)  # and no duplicates
+
+
+def test_no_finding_on_healthy_urls(crawled: Crawled) -> None:
+    reported = {f["url"] for f in findings(crawled.env, "--status", "all")}
+    assert not reported & set(crawled.expected["healthy_urls"])
+
+
+def test_findings_carry_fixing_evidence(crawled: Crawled) -> None:
+    rows = findings(crawled.env)
+    dead = [r for r in rows if r["check"] in ("links.dead", "links.dead-home")]
+    assert dead
+    for row in dead:
+        assert row["severity"] == "deduct" and row["status"] == "open"
+        assert row["rule"] and row["message"].startswith("链接不可用")
+        ev = row["evidence"]
+        assert ev.get("status") is not None or ev.get("error_kind") or ev.get("soft404")
+        assert row["first_seen"] == "2026-11-21T12:00:00+08:00"
+    loops = [r for r in dead if r["evidence"].get("error_kind") == "redirect_loop"]
+    assert loops and all(len(r["evidence"]["redirects"]) >= 2 for r in loops)
+
+
+def test_every_url_is_requested_once(crawled: Crawled) -> None:
+    engine = make_engine(crawled.env["GOVWATCH_DATABASE_URL"])
+    with session_factory(engine)() as s:
+        plain = [r.url for r in s.scalars(select(m.LinkResult).where(
+            m.LinkResult.status == 200, m.LinkResult.attempts == 1))
+            if not r.redirects and r.method == "HEAD"]
+        pages = list(s.scalars(select(m.Page.url).join(
+            m.LinkResult, (m.LinkResult.url == m.Page.url)
+            & (m.LinkResult.crawl_run_id == m.Page.crawl_run_id)).where(
+            m.Page.status == 200, m.LinkResult.attempts == 1)))
+        retried = list(s.scalars(select(m.LinkResult.url).where(
+            m.LinkResult.attempts > 1, m.LinkResult.status == 200)))
+    engine.dispose()
+    counts = Counter((host, path) for _method, host, path in crawled.requests)
+
+    def requested(url: str) -> int:
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        return counts[(parts.hostname or "", target)]
+
+    assert plain and pages
+    # the 429-once page was asked again after its Retry-After, and only then
+    assert retried == ["http://www.hunan-demo.gov.cn/sjfb/tjsj.html"]
+    assert requested(retried[0]) == 2
+    # resources verified by HEAD: one request each, though many pages link to them
+    assert {url: requested(url) for url in plain} == dict.fromkeys(plain, 1)
+    # pages crawled: one GET each (no 304s on a first crawl)
+    over = {url: requested(url) for url in pages if requested(url) != 1}
+    assert not over
+
+
+def test_recheck_is_idempotent(crawled: Crawled) -> None:
+    before = findings(crawled.env, "--status", "all")
+    proc = run_gw(crawled.env, "check", "--as-of", AS_OF)
+    assert "新增 0" in proc.stdout and "已修复 0" in proc.stdout
+    assert findings(crawled.env, "--status", "all") == before
+
+
+def test_output_formats(crawled: Crawled) -> None:
+    rows = findings(crawled.env)
+    csv_rows = list(csv.DictReader(io.StringIO(run_gw(crawled.env, "findings", "--format",
+                                                      "csv").stdout)))
+    assert [int(r["id"]) for r in csv_rows] == [r["id"] for r in rows]
+    assert json.loads(csv_rows[0]["evidence"]) == rows[0]["evidence"]
+    table = run_gw(crawled.env, "findings", "--check", "domain.not-gov")
+    lines = table.stdout.splitlines()
+    assert len(lines) == 1 and "domain.not-gov" in lines[0]
+    assert set(rows[0]) == {"id", "site", "check", "severity", "url", "page", "message",
+                            "evidence", "rule", "first_seen", "last_seen", "status"}
+
+
+class _Rows(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = 0
+        self.links: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows += 1
+        if tag == "a":
+            self.links += [v or "" for k, v in attrs if k == "href"]
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_govwatch_demo_command(tmp_path: Path) -> None:
+    """The README's first command, as a user runs it: one process, offline, prints the path."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("GOVWATCH_SETTINGS", "GOVWATCH_DATABASE_URL")}
+    proc = subprocess.run([sys.executable, "-m", "govwatch.cli", "demo", "--out",
+                           str(tmp_path / "out")], env=env, capture_output=True, text=True,
+                          timeout=600, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    index = Path(proc.stdout.strip().splitlines()[-1].split("报告: ")[1])
+    assert index.is_file()
+    parser = _Rows()
+    parser.feed(index.read_text(encoding="utf-8"))
+    site_pages = [link for link in parser.links if link.startswith("site-")]
+    assert len(site_pages) == 10 and parser.rows == 11  # header + one row per site
+    expected = json.loads((tmp_path / "out" / "world" / "expected.json").read_text("utf-8"))
+    per_site = Counter(f["site"] for f in expected["findings"])
+    for site, count in per_site.items():
+        page = _Rows()
+        page.feed((index.parent / f"site-{site}.html").read_text(encoding="utf-8"))
+        # a table header per check group, then one row per finding
+        assert page.rows - "".join(page.text).count("首次发现") == count, site
