@@ -80,6 +80,8 @@ class RetryAfterMiddleware:
     def __init__(self, crawler: Crawler, max_wait: float) -> None:
         self.crawler = crawler
         self.max_wait = max_wait
+        # slot key -> the delay it had before a Retry-After raised it
+        self.raised: dict[str, float] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
@@ -90,6 +92,8 @@ class RetryAfterMiddleware:
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
         if response.status not in (429, 503):
+            if self.raised:
+                self._recover(request)
             return response
         wait = retry_after_seconds(response.headers.get(b"Retry-After"))
         times = int(request.meta.get("retry_after_times", 0))
@@ -110,4 +114,18 @@ class RetryAfterMiddleware:
         key = downloader.get_slot_key(request)
         slot = downloader.slots.get(key)
         if slot is not None and slot.delay < delay:
+            self.raised.setdefault(key, slot.delay)
             slot.delay = delay
+
+    def _recover(self, request: Request) -> None:
+        """The host answered normally again: back to its configured pace."""
+        engine: Any = self.crawler.engine
+        downloader = getattr(engine, "downloader", None)
+        if downloader is None:
+            return
+        key = downloader.get_slot_key(request)
+        if key in self.raised:
+            slot = downloader.slots.get(key)
+            original = self.raised.pop(key)
+            if slot is not None:
+                slot.delay = original

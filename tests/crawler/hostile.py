@@ -24,6 +24,7 @@ HOME = """<html><head><meta charset="utf-8"><title>恶意测试站</title></head
 <a href="/trap/a/b/">陷阱</a>
 <a href="/shared.png">共享图片</a>
 <a href="/a.html">A</a><a href="/b.html">B</a>
+<a href="/flaky.html">偶发故障</a><a href="/private/secret.html">内部</a>
 <a href="http://www.unreachable.gov.cn/">不可达站点</a>
 <div class="footer">湘ICP备05009375号</div>
 </body></html>"""
@@ -41,6 +42,8 @@ class HostileServer:
         self.hits: Counter[tuple[str, str]] = Counter()
         self.lock = threading.Lock()
         self.busy_served = False
+        self.flaky_served = False
+        self.agents: set[str] = set()
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -74,7 +77,20 @@ class HostileServer:
                 path = self._path()
                 with server.lock:
                     server.hits[(self.command, path)] += 1
-                if path == "/":
+                with server.lock:
+                    server.agents.add(self.headers.get("User-Agent", ""))
+                if path == "/robots.txt":
+                    self._send(200, b"User-agent: *\nDisallow: /private/\n",
+                               ctype="text/plain", head=head)
+                elif path == "/flaky.html":
+                    with server.lock:
+                        first = not server.flaky_served
+                        server.flaky_served = True
+                    if first:  # a blip: one 503 without Retry-After, then fine
+                        self._send(503, b"unavailable", head=head)
+                    else:
+                        self._send(200, ARTICLE.format(name="flaky").encode(), head=head)
+                elif path == "/":
                     etag = '"home-v1"'
                     if self.headers.get("If-None-Match") == etag:
                         self.send_response(304)

@@ -78,6 +78,7 @@ def test_hostile_site_never_breaks_the_crawl(tmp_path: Path) -> None:
         proc = gw(env, "crawl", "--as-of", AS_OF)
         assert "抓取完成" in proc.stdout
         hits = dict(server.hits)
+        agents = set(server.agents)
     engine = make_engine(env["GOVWATCH_DATABASE_URL"])
     with session_factory(engine)() as s:
         results = {r.url: r for r in s.scalars(select(m.LinkResult))}
@@ -103,6 +104,14 @@ def test_hostile_site_never_breaks_the_crawl(tmp_path: Path) -> None:
     assert sum(n for (meth, path), n in hits.items() if path.startswith("/trap/")) <= 4
     # one request per URL however many pages link to it (home, a.html, b.html, twice each)
     assert hits.get(("HEAD", "/shared.png"), 0) + hits.get(("GET", "/shared.png"), 0) == 1
+    # a transient 503 is retried before anything is called dead
+    assert results[HOME + "flaky.html"].status == 200
+    assert results[HOME + "flaky.html"].attempts == 2
+    # robots.txt is obeyed: the disallowed page is not fetched, and not reported dead
+    assert not any(path.startswith("/private/") for _m, path in hits)
+    assert results[HOME + "private/secret.html"].error_kind == "robots"
+    # the crawler says who it is and how to reach its operator
+    assert all("govwatch" in ua and "mailto:" in ua for ua in agents)
     # the unreachable site: connection refused, recorded; the other site was crawled anyway
     assert results["http://www.unreachable.gov.cn/"].error_kind == "refused"
     assert pages["http://www.unreachable.gov.cn/"].status is None
@@ -110,7 +119,8 @@ def test_hostile_site_never_breaks_the_crawl(tmp_path: Path) -> None:
     found = {(f["check"], f["url"]) for f in findings(env) if str(f["check"]).startswith("links.")}
     assert ("links.dead-home", HOME + "redirect/1") in found
     assert ("links.dead-home", "http://www.unreachable.gov.cn/") in found
-    for healthy in ("huge.html", "busy.html", "binary.html", "gbk.html", "shared.png"):
+    for healthy in ("huge.html", "busy.html", "binary.html", "gbk.html", "shared.png",
+                    "flaky.html", "private/secret.html"):
         assert not any(url == HOME + healthy for _, url in found), healthy
 
 
