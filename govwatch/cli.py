@@ -93,6 +93,8 @@ def cmd_sites_import(args: argparse.Namespace, settings: Settings) -> int:
         try:
             entries = load_registry(args.file, known_ids=known)
         except RegistryInvalid as exc:
+            if len(exc.errors) == 1 and exc.errors[0].line is None:  # unreadable file
+                raise UserError(str(exc.errors[0])) from None
             for error in exc.errors:
                 print(f"错误: {error}", file=sys.stderr)
             raise UserError(f"{args.file}: {len(exc.errors)} 处错误，未导入任何站点") from None
