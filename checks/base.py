@@ -115,6 +115,7 @@ class PageRef:
     content_type: str | None = None
     error_kind: str | None = None
     facts: PageFacts | None = None  # None when the page was not HTML or did not load
+    parent_url: str | None = None  # the page through which the crawl first reached it
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,42 @@ class LinkRef:
 
 
 @dataclass(frozen=True, slots=True)
+class ColumnItem:
+    title: str
+    url: str
+    date: datetime | None  # resolved against --as-of when the page shows no year
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A 栏目 of a site as this crawl saw it (derived by checks.columns.discover)."""
+
+    url: str
+    name: str
+    type: str  # one of govwatch.site.COLUMN_TYPES, or "other"
+    level: int  # 1: linked from the home page navigation (一级栏目); 2: a sub-column
+    source: str  # "nav" | "registry"
+    archived: bool  # marked 历史/归档/旧版, or its page carries an 已归档 label
+    status: int | None  # HTTP status of the column page; None when it was not fetched
+    placeholder: bool  # the page shows 暂无信息 / 正在建设中 / ...
+    items: tuple[ColumnItem, ...] = ()
+    newest: datetime | None = None  # newest item date (list, else newest article)
+    newest_from: str = ""  # "list" | "article" | ""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedItem:
+    """An item (article or list entry) of a site with when govwatch first saw it."""
+
+    site: str
+    url: str
+    title: str
+    column_url: str  # the column it was listed in ("" for an article found elsewhere)
+    published: datetime | None
+    first_seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SiteSnapshot:
     site: SiteEntry
     crawl_run_id: int
@@ -135,6 +172,10 @@ class SiteSnapshot:
     pages: tuple[PageRef, ...]
     links: tuple[LinkRef, ...]
     results: Mapping[str, LinkResult]  # by URL; shared across sites within one crawl run
+    columns: tuple[Column, ...] = ()  # filled by the runner (checks.columns.discover)
+    items: tuple[TrackedItem, ...] = ()  # this site's items ever seen, with first-seen times
+    # For repost.lapse: the important items of each portal in site.repost_from.
+    sources: Mapping[str, tuple[TrackedItem, ...]] = field(default_factory=dict)
 
     def result(self, url: str) -> LinkResult | None:
         return self.results.get(url)

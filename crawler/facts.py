@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FACTS_VERSION = 1
+FACTS_VERSION = 2
 
 # Link kinds, named after the markup that carries them; "attachment" is an <a>/<area> whose
 # target is a document (.pdf, .doc, .xls, ...), which is verified but never parsed.
@@ -31,6 +31,33 @@ class ConacBadge:
     url: str
     badge_id: str = ""  # the 32-hex id of a sitename link, "" for scripts
     blue: bool = False  # a 事业单位 (blue) badge rather than a 党政机关 (red) one
+
+
+@dataclass(frozen=True, slots=True)
+class ListItem:
+    """One entry of a list of items (a column page's list, a home-page block)."""
+
+    title: str
+    url: str  # absolute
+    # The item's date as shown, normalised: "2026-11-01", "2026-11-01T09:30", or "--11-01"
+    # when the page shows no year ([11-01]; resolved against --as-of by the checks); "" none.
+    date: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ListBlock:
+    heading: str  # the block's own title (e.g. 通知公告), "" when it has none
+    items: tuple[ListItem, ...] = ()
+    more_url: str = ""  # the block's 更多 link (usually the column page), "" none
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveLabel:
+    """A visible 已归档 label (hidden stamps, attribute-only or navigation-link mentions are
+    not labels and give no ArchiveLabel at all)."""
+
+    text: str  # the label's block text, whitespace-normalised, <= 200 chars
+    time: str = ""  # archive time next to it, normalised like ListItem.date; "" none
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +83,24 @@ class PageFacts:
     # host's answer to a URL that cannot exist (soft-404 detection).
     text_length: int = 0
     text_digest: str = ""
+    # -- timeliness (FACTS_VERSION 2) --
+    # Links in navigation areas (menus, 栏目 link blocks, sub-column lists), in page order.
+    nav: tuple[Link, ...] = ()
+    lists: tuple[ListBlock, ...] = ()
+    next_page: str = ""  # the 下一页 link of a paginated list, "" none
+    last_page: str = ""  # the 尾页 link, "" none
+    # An article's publication time, normalised like ListItem.date (visible 发布时间/日期
+    # line first, else the PubDate meta); header "today" widgets and CMS generation stamps
+    # are not publication times.
+    published: str = ""
+    published_from: str = ""  # "visible" | "meta" | ""
+    source: str = ""  # 来源 as displayed (value only, e.g. "永州市政务公开办"), "" none
+    # The page shows a placeholder instead of content (暂无信息, 暂无数据, 正在建设中, 栏目维护中).
+    placeholder: bool = False
+    archive: ArchiveLabel | None = None
+    # "article" (a single piece of content with a title and body), "list" (a column/list
+    # page), or "other" (home, navigation, forms, ...); the extractor's best judgement.
+    page_kind: str = "other"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -75,4 +120,17 @@ class PageFacts:
             kwargs["links"] = tuple(Link(**link) for link in kwargs["links"])
         if "conac" in kwargs:
             kwargs["conac"] = tuple(ConacBadge(**badge) for badge in kwargs["conac"])
+        if "nav" in kwargs:
+            kwargs["nav"] = tuple(Link(**link) for link in kwargs["nav"])
+        if "lists" in kwargs:
+            kwargs["lists"] = tuple(
+                ListBlock(
+                    heading=block["heading"],
+                    items=tuple(ListItem(**item) for item in block.get("items", ())),
+                    more_url=block.get("more_url", ""),
+                )
+                for block in kwargs["lists"]
+            )
+        if kwargs.get("archive") is not None:
+            kwargs["archive"] = ArchiveLabel(**kwargs["archive"])
         return cls(**kwargs)
