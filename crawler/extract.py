@@ -1,14 +1,21 @@
 """(url, html) -> PageFacts: the one place where a page is parsed.
 
-Pure and fast: one lxml parse, one walk for the visible text, one C-level iteration for the
-tags that carry links and badges. Everything the checks need is computed here so that old crawls
-can be re-extracted from their stored bodies without re-crawling (GUIDE.md, data flow 2).
+Pure and fast: one lxml parse, one walk for the visible text, one pass for date texts and menu
+names (crawler.scan), one C-level iteration for the tags that carry links and badges. Everything
+the checks need is computed here so that old crawls can be re-extracted from their stored
+bodies without re-crawling (GUIDE.md, data flow 2).
 
 The work is split: crawler.visible (the text a visitor sees, header and footer regions),
 crawler.links (links, badges, 找错 entries), crawler.identifiers (ICP/公安/标识码 patterns),
-crawler.jsstrings (markup written by inline scripts). Script-written markup is read for the
-footer identifiers, the 党政机关 badge and the 找错 entry, but not for links: its URLs are often
-built with variables.
+crawler.jsstrings (markup written by inline scripts); for timeliness, crawler.scan (one pass
+collecting date texts and menu-like names), crawler.navigation (menus, 栏目 blocks),
+crawler.lists (list blocks and their dated items), crawler.article (publication time, 来源,
+placeholders, page kind), crawler.pagination (下一页/尾页), crawler.archive (已归档 labels),
+crawler.dates (date normalisation). Lists are found before the visible-text walk so that the
+walk can mark their items: an item's 发布时间 is not the page's.
+
+Script-written markup is read for the footer identifiers, the 党政机关 badge and the 找错 entry,
+but not for links: its URLs are often built with variables.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from crawler.archive import find_archive_label
+from crawler.article import PageText, page_kind, read_article
 from crawler.decode import decode_html, looks_binary
 from crawler.facts import PageFacts
 from crawler.identifiers import (
@@ -31,6 +40,7 @@ from crawler.identifiers import (
 from crawler.jsstrings import script_markup
 from crawler.links import (
     MARK_TAGS,
+    Anchor,
     Marks,
     Resolver,
     clean_href,
@@ -40,9 +50,16 @@ from crawler.links import (
     scan_marks,
     text_content,
 )
+from crawler.lists import find_lists
+from crawler.navigation import nav_links, nav_roots
+from crawler.pagination import find_pages
+from crawler.scan import scan_page
 from crawler.visible import footer_text, header_text, says_not_found, text_digest, walk_text
 
 __all__ = ["decode_html", "extract", "looks_binary"]
+
+# An archive label is visible text: pages that show none are not searched for one.
+_ARCHIVE_WORDS = re.compile("归档|歸檔")
 
 
 # Browsers ignore </body> and </html> and keep adding what follows to the body; libxml2 drops
@@ -114,8 +131,14 @@ def extract(url: str, html: str) -> PageFacts:
     title_el = next(root.iter("title"), None)
     title = normalise_space(text_content(title_el)) if title_el is not None else ""
 
+    anchors: list[Anchor] = []
+    links = find_links(root, resolve, anchors)
+    scan = scan_page(root)
+    nav = nav_roots(root, scan.named, anchors)
+    lists = find_lists(scan, anchors, url, nav, resolve)
+
     body = next(root.iter("body"), None)
-    walk = walk_text(body if body is not None else root)
+    walk = walk_text(body if body is not None else root, marked=lists.item_elements)
     visible = walk.text()
     visible_folded = normalise_space(visible)
 
@@ -139,7 +162,6 @@ def extract(url: str, html: str) -> PageFacts:
         _extend(site_codes, find_site_codes(text))
 
     recordcodes: list[str] = []
-    links = find_links(root, resolve)
     for link in links:
         if "beian" not in link.url:
             continue
@@ -150,6 +172,15 @@ def extract(url: str, html: str) -> PageFacts:
                 code = "".join(ch for ch in code if ch.isdigit())
                 if code and code not in recordcodes:
                     recordcodes.append(code)
+
+    headings = [
+        normalise_space(walk.text(region.start, region.end))
+        for region in walk.regions
+        if region.kind == "heading" and region.end >= 0
+    ]
+    article = read_article(PageText(walk, visible), title, meta, headings)
+    pages = find_pages(root, anchors, url)
+    has_title = bool(title or meta.get("articletitle") or any(headings))
 
     return PageFacts(
         url=url,
@@ -167,6 +198,23 @@ def extract(url: str, html: str) -> PageFacts:
         says_not_found=says_not_found(title, walk, visible_folded),
         text_length=len(visible_folded),
         text_digest=text_digest(visible),
+        nav=tuple(nav_links(anchors, nav, lists.block_links, lists.item_elements)),
+        lists=tuple(lists.blocks),
+        next_page=pages.next_page,
+        last_page=pages.last_page,
+        published=article.published,
+        published_from=article.published_from,
+        source=article.source,
+        placeholder=article.placeholder,
+        archive=find_archive_label(root, nav) if _ARCHIVE_WORDS.search(visible) else None,
+        page_kind=page_kind(
+            article,
+            tuple(lists.blocks),
+            pages.pager,
+            has_title,
+            len(visible_folded),
+            meta,
+        ),
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 class PageItem(dict):  # type: ignore[type-arg]
     """A fetched page: site_id, url, final_url, status, depth, content_type, encoding, etag,
     last_modified, not_modified, body (raw bytes of HTML pages), facts (PageFacts or None),
-    error_kind, error, elapsed_ms."""
+    error_kind, error, elapsed_ms, parent_url."""
 
 
 class ResultItem(dict):  # type: ignore[type-arg]

@@ -254,7 +254,16 @@ def scan_marks(elements: Iterable[etree._Element], resolve: Resolver, marks: Mar
 MARK_TAGS = ("a", "area", "script", "img")
 
 
-def find_links(root: etree._Element, resolve: Resolver) -> list[Link]:
+# An <a> of the page with its absolute URL and anchor text: what lists and navigation read.
+Anchor = tuple[etree._Element, str, str]
+
+
+def find_links(
+    root: etree._Element, resolve: Resolver, anchors: list[Anchor] | None = None
+) -> list[Link]:
+    """Links in document order, de-duplicated by (url, kind). When `anchors` is given, every
+    <a> with a usable href is also appended to it (element, url, text), duplicates included,
+    so that lists and navigation reuse the anchor texts computed here."""
     found: dict[tuple[str, str], int] = {}
     links: list[Link] = []
 
@@ -276,7 +285,10 @@ def find_links(root: etree._Element, resolve: Resolver) -> list[Link]:
             url = resolve(el.get("href"))
             if url is not None:
                 kind = "attachment" if _is_attachment(url) else tag
-                add(url, kind, _anchor_text(el) if tag == "a" else label_of(el))
+                text = _anchor_text(el) if tag == "a" else label_of(el)
+                add(url, kind, text)
+                if anchors is not None and tag == "a":
+                    anchors.append((el, url, text))
         elif tag in ("frame", "iframe", "script"):
             add(resolve(el.get("src")), tag, normalise_space(el.get("title") or ""))
         elif tag == "img":

@@ -110,6 +110,7 @@ class StorePipeline:
                     elapsed_ms=item.get("elapsed_ms"),
                     error_kind=item.get("error_kind"),
                     error=item.get("error"),
+                    parent_url=(item.get("parent_url") or None) and item["parent_url"][:2048],
                 )
                 facts: PageFacts | None = item.get("facts")
                 page_rows.append((row, facts))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -77,7 +78,7 @@ def _is_latin(char: str) -> bool:
 
 @dataclass(slots=True)
 class Region:
-    kind: str  # "footer", "footer-weak", "header", "heading"
+    kind: str  # "footer", "footer-weak", "header", "heading", "item" (a marked element)
     start: int  # index into Walk.pieces
     end: int = -1
 
@@ -166,18 +167,30 @@ def label_of(el: etree._Element) -> str:
 
 
 _ENTER = -2
+_ITEM_CLOSE = -3  # states <= this close the item region numbered _ITEM_CLOSE - state
 
 
-def walk_text(root: etree._Element, regions: bool = True) -> Walk:
-    """Depth-first walk without recursion (pages nest deeply), in document order."""
+def walk_text(
+    root: etree._Element,
+    regions: bool = True,
+    marked: Collection[etree._Element] = frozenset(),
+) -> Walk:
+    """Depth-first walk without recursion (pages nest deeply), in document order.
+
+    Elements in `marked` (list items found beforehand) get an "item" region as well, so that
+    text-line readers can tell an item's date from the page's own date line."""
     walk = Walk()
     emit = walk.emit
     header_depth = 0
-    # (element, state, is block): state _ENTER, else the region index (or -1) to close.
+    # (element, state, is block): state _ENTER, else the region index (or -1) to close, or
+    # (<= _ITEM_CLOSE) the item region to end before the element's tail.
     stack: list[tuple[etree._Element, int, bool]] = [(root, _ENTER, False)]
     pop, push = stack.pop, stack.append
     while stack:
         el, state, block = pop()
+        if state <= _ITEM_CLOSE:  # the end of a marked element's text, before its tail
+            walk.regions[_ITEM_CLOSE - state].end = len(walk.pieces)
+            continue
         if state != _ENTER:  # leaving el
             if state >= 0:
                 region = walk.regions[state]
@@ -218,8 +231,13 @@ def walk_text(root: etree._Element, regions: bool = True) -> Walk:
                     label = label_of(el)
                     if label and (tag == "img" or logo or not el.text):
                         walk.header_images.append((len(walk.pieces), label))
+        if regions and marked and el in marked:
+            walk.regions.append(Region("item", len(walk.pieces)))
+            push((el, index, block))
+            push((el, _ITEM_CLOSE - (len(walk.regions) - 1), False))
+        else:
+            push((el, index, block))
         emit(el.text)
-        push((el, index, block))
         if len(el):
             children = list(el)
             children.reverse()

@@ -223,7 +223,8 @@ class SiteSpider(Spider):
 
     # -- requests ------------------------------------------------------------------------
 
-    def _page_request(self, state: SiteState, url: str, depth: int) -> Request:
+    def _page_request(self, state: SiteState, url: str, depth: int,
+                      parent: str | None = None) -> Request:
         headers: dict[str, str] = {}
         previous = state.previous.get(url)
         if previous is not None and previous[2] and self.body_loader is not None:
@@ -241,6 +242,7 @@ class SiteSpider(Spider):
             dont_filter=True,
             meta={"gw": "page", "gw_site": state.entry.id, "gw_depth": depth,
                   "gw_origin": url, "gw_chain": [], "gw_start": time.monotonic(),
+                  "gw_parent": parent,
                   "dont_redirect": True, "handle_httpstatus_all": True},
         )
 
@@ -257,8 +259,8 @@ class SiteSpider(Spider):
     def _owner(self, url: str) -> str | None:
         return self.host_site.get((urlsplit(url).hostname or "").lower())
 
-    def _schedule_links(self, state: SiteState, facts: PageFacts, depth: int
-                        ) -> Iterator[Request]:
+    def _schedule_links(self, state: SiteState, facts: PageFacts, depth: int,
+                        page_url: str) -> Iterator[Request]:
         for link in facts.links:
             url = link.url
             if url in self.seen:
@@ -273,7 +275,7 @@ class SiteSpider(Spider):
                 and not looks_like_trap(url)
             ):
                 state.scheduled += 1
-                yield self._page_request(state, url, depth + 1)
+                yield self._page_request(state, url, depth + 1, parent=page_url)
             else:
                 yield self._check_request(url, "HEAD")
 
@@ -377,7 +379,7 @@ class SiteSpider(Spider):
             facts=facts,
         )
         if facts is not None and not soft404:
-            yield from self._schedule_links(state, facts, meta["gw_depth"])
+            yield from self._schedule_links(state, facts, meta["gw_depth"], meta["gw_origin"])
 
     def _like_not_found(self, url: str, facts: PageFacts) -> bool:
         """Does this page look like the host's answer to a URL that cannot exist?"""
@@ -449,6 +451,7 @@ class SiteSpider(Spider):
             facts=None,
             error_kind=None,
             error=None,
+            parent_url=meta.get("gw_parent"),
         )
         item.update(fields)
         start = meta.get("gw_start")
