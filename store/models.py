@@ -134,6 +134,8 @@ class Page(Base):
     elapsed_ms: Mapped[int | None]
     error_kind: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(Text)
+    # The page through which the crawl first reached this one (archived-ness is inherited).
+    parent_url: Mapped[str | None] = mapped_column(URL)
 
 
 class PageFactsRow(Base):
@@ -182,6 +184,55 @@ class LinkResult(Base):
     checked_at: Mapped[datetime]
 
 
+class ColumnRow(Base):
+    """A 栏目 as one crawl saw it (derived from page facts by checks.columns.discover)."""
+
+    __tablename__ = "columns"
+    __table_args__ = (UniqueConstraint("crawl_run_id", "site_id", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crawl_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"))
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    url: Mapped[str] = mapped_column(URL)
+    name: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))
+    archived: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[int | None]
+    placeholder: Mapped[bool] = mapped_column(Boolean)
+    newest: Mapped[datetime | None]
+    newest_from: Mapped[str] = mapped_column(String(16))
+    item_count: Mapped[int] = mapped_column(Integer)
+
+
+class ColumnItemRow(Base):
+    __tablename__ = "column_items"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    column_id: Mapped[int] = mapped_column(ForeignKey("columns.id"), index=True)
+    title: Mapped[str] = mapped_column(String(512))
+    url: Mapped[str] = mapped_column(URL)
+    date: Mapped[datetime | None]
+
+
+class ItemSighting(Base):
+    """Every item (list entry or article) of a site, with when govwatch first and last saw
+    it: the repost rule measures delays from these when pages show no publication time."""
+
+    __tablename__ = "item_sightings"
+    __table_args__ = (UniqueConstraint("site_id", "url"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    url: Mapped[str] = mapped_column(URL)
+    title: Mapped[str] = mapped_column(String(512))
+    column_url: Mapped[str] = mapped_column(URL, default="")
+    published: Mapped[datetime | None]
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+
 class Finding(Base):
     """A finding with its lifecycle. Identity: (site_id, check, url, page), via `fingerprint`."""
 
@@ -203,3 +254,102 @@ class Finding(Base):
     status: Mapped[str] = mapped_column(String(8))  # open | fixed
     fixed_at: Mapped[datetime | None]
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+
+
+# -- reports (reports/) ---------------------------------------------------------------------
+# Kept together at the end of the file: supervision reports store only what an audit of a
+# published report needs; everything else in a report is recomputed from findings.
+
+
+class ReportSample(Base):
+    """One spot-check draw (抽查) for a report, so a published notice can be audited and redrawn.
+
+    `population` is the sampling frame as drawn: [[site_id, level], ...] sorted by site id;
+    `site_ids` the sites drawn (sorted). `method` names the algorithm (reports.sampling), and
+    `digest` is a SHA-256 over (method, kind, period, rate, seed, population, site_ids) that
+    the report prints, so a reader can check that a stored row is the one published.
+    """
+
+    __tablename__ = "report_samples"
+    __table_args__ = (Index("ix_report_samples_kind_period", "kind", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # monthly | quarterly | annual
+    period: Mapped[str] = mapped_column(String(16))  # 2026-10 | 2026-Q3 | 2026
+    rate: Mapped[float]
+    seed: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(32))
+    population: Mapped[list[Any]]
+    site_ids: Mapped[list[Any]]
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime]
+
+
+# -- the service (scheduler.py, govwatch serve, web/) ---------------------------------------
+
+
+class Probe(Base):
+    """One availability probe of a site's home page (availability.unreachable reads these)."""
+
+    __tablename__ = "probes"
+    __table_args__ = (Index("ix_probes_site_started", "site_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    url: Mapped[str] = mapped_column(URL)
+    started_at: Mapped[datetime]
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[int | None]
+    final_url: Mapped[str | None] = mapped_column(URL)
+    error_kind: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    elapsed_ms: Mapped[int | None]  # until the whole page had loaded
+    connect_ms: Mapped[int | None]
+    ttfb_ms: Mapped[int | None]  # time to the first byte of the answer
+    size: Mapped[int | None]  # bytes of the body
+
+
+class User(Base):
+    """A dashboard user: a supervisor sees every site, a webmaster only their own."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # supervisor | webmaster
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class UserSite(Base):
+    __tablename__ = "user_sites"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), primary_key=True)
+
+
+class Notification(Base):
+    """A notification sent about a finding, so that each veto finding is announced once."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("finding_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook
+    sent_at: Mapped[datetime]
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SchedulerLock(Base):
+    """At most one scheduler per database: the holder renews `heartbeat_at`; a second
+    `govwatch serve` finds a fresh heartbeat by someone else and refuses to schedule."""
+
+    __tablename__ = "scheduler_lock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    holder: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]

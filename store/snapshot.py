@@ -79,6 +79,7 @@ def build_snapshot(session: Session, crawl_run_id: int, site: SiteEntry) -> Site
             content_type=row.content_type,
             error_kind=row.error_kind,
             facts=PageFacts.from_dict(data) if data is not None else None,
+            parent_url=row.parent_url,
         )
         for row, data in page_rows
     )

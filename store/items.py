@@ -1,0 +1,141 @@
+"""Columns and item sightings: what the timeliness checks need beyond one crawl's pages.
+
+Columns are derived per crawl (checks.columns.discover) and stored for reports and the
+dashboard. Item sightings persist across crawls: an item's first_seen is the earliest
+`--as-of` at which any crawl (or, later, the hourly repost watch) saw it, which is what the
+12-hour repost rule falls back on when a page shows no publication time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from checks.base import PROBE_DAYS, Column, ProbeResult, SiteSnapshot, TrackedItem
+from checks.timeutil import resolve
+from govwatch.site import SiteEntry
+from store import models as m
+
+
+def record_columns(session: Session, crawl_run_id: int, site_id: str,
+                   columns: Iterable[Column]) -> int:
+    """Store the columns one check pass derived (replacing an earlier pass on the same crawl,
+    whose `--as-of` may have resolved year-less dates differently)."""
+    old = select(m.ColumnRow.id).where(m.ColumnRow.crawl_run_id == crawl_run_id,
+                                        m.ColumnRow.site_id == site_id)
+    session.execute(delete(m.ColumnItemRow).where(m.ColumnItemRow.column_id.in_(old)))
+    session.execute(delete(m.ColumnRow).where(m.ColumnRow.crawl_run_id == crawl_run_id,
+                                              m.ColumnRow.site_id == site_id))
+    count = 0
+    for column in columns:
+        row = m.ColumnRow(
+            crawl_run_id=crawl_run_id, site_id=site_id, url=column.url[:2048],
+            name=column.name[:255], type=column.type, level=column.level,
+            source=column.source, archived=column.archived, status=column.status,
+            placeholder=column.placeholder, newest=column.newest,
+            newest_from=column.newest_from, item_count=len(column.items),
+        )
+        session.add(row)
+        session.flush()
+        session.add_all(
+            m.ColumnItemRow(column_id=row.id, title=item.title[:512], url=item.url[:2048],
+                            date=item.date)
+            for item in column.items
+        )
+        count += 1
+    return count
+
+
+def sightings_from(snapshot: SiteSnapshot, now: datetime) -> dict[str, TrackedItem]:
+    """The items this crawl saw on one site: every column item, and every article page.
+
+    An item's publication time is its own article page's (minute precision) when that page
+    was crawled, else the date its list showed."""
+    site = snapshot.site.id
+    published: dict[str, datetime | None] = {}
+    titles: dict[str, str] = {}
+    for page in snapshot.pages:
+        facts = page.facts
+        if facts is None or facts.page_kind != "article":
+            continue
+        published[page.url] = resolve(facts.published, now) if facts.published else None
+        titles[page.url] = facts.meta.get("articletitle") or facts.title
+    out: dict[str, TrackedItem] = {}
+    for column in snapshot.columns:
+        for item in column.items:
+            if not item.url or item.url in out:  # a list entry without a link of its own
+                continue
+            out[item.url] = TrackedItem(
+                site=site, url=item.url, title=item.title, column_url=column.url,
+                published=published.get(item.url) or item.date, first_seen=now)
+    for url, when in published.items():
+        if url not in out and titles[url]:
+            out[url] = TrackedItem(site=site, url=url, title=titles[url], column_url="",
+                                   published=when, first_seen=now)
+    return out
+
+
+def record_sightings(session: Session, site_id: str, items: Mapping[str, TrackedItem],
+                     now: datetime) -> None:
+    existing = {row.url: row for row in session.scalars(
+        select(m.ItemSighting).where(m.ItemSighting.site_id == site_id))}
+    for url, item in items.items():
+        row = existing.get(url[:2048])
+        if row is None:
+            session.add(m.ItemSighting(
+                site_id=site_id, url=url[:2048], title=item.title[:512],
+                column_url=item.column_url[:2048], published=item.published,
+                first_seen=now, last_seen=now))
+            continue
+        row.title = item.title[:512] or row.title
+        row.column_url = item.column_url[:2048] or row.column_url
+        if item.published is not None:
+            row.published = item.published
+        row.first_seen = min(row.first_seen, now)
+        row.last_seen = max(row.last_seen, now)
+
+
+def load_probes(session: Session, site_id: str, now: datetime) -> tuple[ProbeResult, ...]:
+    """The site's probes in the PROBE_DAYS before `now` (none after it: --as-of rules)."""
+    rows = session.scalars(
+        select(m.Probe)
+        .where(m.Probe.site_id == site_id,
+               m.Probe.started_at > now - timedelta(days=PROBE_DAYS),
+               m.Probe.started_at <= now)
+        .order_by(m.Probe.started_at, m.Probe.id))
+    return tuple(ProbeResult(started_at=r.started_at, ok=r.ok, status=r.status,
+                             error_kind=r.error_kind, error=r.error, elapsed_ms=r.elapsed_ms)
+                 for r in rows)
+
+
+def load_items(session: Session, site_id: str) -> tuple[TrackedItem, ...]:
+    rows = session.scalars(select(m.ItemSighting).where(m.ItemSighting.site_id == site_id)
+                           .order_by(m.ItemSighting.url))
+    return tuple(TrackedItem(site=r.site_id, url=r.url, title=r.title,
+                             column_url=r.column_url, published=r.published,
+                             first_seen=r.first_seen) for r in rows)
+
+
+def _under(url: str, paths: Iterable[str]) -> bool:
+    path = urlsplit(url).path or "/"
+    return any(path.startswith(p) for p in paths)
+
+
+def load_sources(session: Session, site: SiteEntry, registry: Mapping[str, SiteEntry]
+                 ) -> dict[str, tuple[TrackedItem, ...]]:
+    """The important items of each portal this site must repost from."""
+    out: dict[str, tuple[TrackedItem, ...]] = {}
+    for portal_id in site.repost_from:
+        portal = registry.get(portal_id)
+        if portal is None or not portal.important_columns:
+            out[portal_id] = ()
+            continue
+        out[portal_id] = tuple(
+            item for item in load_items(session, portal_id)
+            if _under(item.column_url or item.url, portal.important_columns)
+        )
+    return out
