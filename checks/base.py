@@ -165,6 +165,18 @@ class TrackedItem:
 
 
 @dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """One availability probe of the home page (govwatch probe / the scheduler)."""
+
+    started_at: datetime
+    ok: bool
+    status: int | None = None
+    error_kind: str | None = None
+    error: str | None = None
+    elapsed_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SiteSnapshot:
     site: SiteEntry
     crawl_run_id: int
@@ -176,9 +188,14 @@ class SiteSnapshot:
     items: tuple[TrackedItem, ...] = ()  # this site's items ever seen, with first-seen times
     # For repost.lapse: the important items of each portal in site.repost_from.
     sources: Mapping[str, tuple[TrackedItem, ...]] = field(default_factory=dict)
+    # Home-page probes of the last PROBE_DAYS days before --as-of, oldest first.
+    probes: tuple[ProbeResult, ...] = ()
 
     def result(self, url: str) -> LinkResult | None:
         return self.results.get(url)
+
+
+PROBE_DAYS = 31
 
 
 CheckFunc = Callable[[SiteSnapshot, Context], Iterable[Finding]]

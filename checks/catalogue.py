@@ -27,15 +27,25 @@ ENTRY_POINT_GROUP = "govwatch.checks"
 BUILTIN: tuple[str, ...] = (
     "checks.links.dead",
     "checks.links.dead_home",
+    "checks.columns.stale",
+    "checks.columns.blank",
+    "checks.home.stale",
     "checks.identity.icp_missing",
     "checks.identity.police_missing",
     "checks.identity.site_code_missing",
     "checks.identity.site_code_mismatch",
     "checks.identity.conac_missing",
+    "checks.archive.label_missing",
+    "checks.archive.time_missing",
+    "checks.repost.lapse",
+    "checks.availability.unreachable",
+    "checks.availability.slow",
     "checks.domain.not_gov",
     "checks.identity.name_missing",
     "checks.identity.jiucuo_missing",
     "checks.meta.page_tags",
+    "checks.meta.source_missing",
+    "checks.meta.pubdate_missing",
 )
 
 CODE_PATTERN = re.compile(r"^[a-z]+(\.[a-z0-9-]+)+$")

@@ -8,7 +8,7 @@ check that silently vanishes is worse than a crash.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from checks.base import Context, Finding, SiteSnapshot
 from checks.catalogue import CheckSpec, load_catalogue, resolve_options
+from checks.columns.discover import discover_columns
 from govwatch.settings import Settings
-from store import repo
+from store import items, repo
 from store.snapshot import build_snapshot, load_registry
 
 
@@ -86,6 +87,9 @@ def run_checks(
     new = persisting = reopened = fixed = 0
     with factory() as session, session.begin():
         registry = load_registry(session)
+        # Pass 1: derive each site's columns and record what items it showed, so that every
+        # portal's important items are known before any site below it is checked.
+        snapshots: list[SiteSnapshot] = []
         for site_id in site_ids:
             entry = registry.get(site_id)
             if entry is None:
@@ -98,12 +102,26 @@ def run_checks(
                     continue
                 run_id = run.id
             snapshot = build_snapshot(session, run_id, entry)
+            snapshot = replace(snapshot, columns=discover_columns(snapshot, now))
+            items.record_columns(session, run_id, site_id, snapshot.columns)
+            items.record_sightings(session, site_id, items.sightings_from(snapshot, now), now)
+            snapshots.append(snapshot)
+        session.flush()
+        # Pass 2: the checks.
+        for snapshot in snapshots:
+            site_id = snapshot.site.id
+            snapshot = replace(
+                snapshot,
+                items=items.load_items(session, site_id),
+                sources=items.load_sources(session, snapshot.site, registry),
+                probes=items.load_probes(session, site_id, now),
+            )
             findings = evaluate(snapshot, planned, now, registry)
             for f in findings:
                 summary.by_check[f.check] = summary.by_check.get(f.check, 0) + 1
             counts = repo.record_findings(
                 session, findings, site_id=site_id, checks_run=codes, seen_at=now,
-                crawl_run_id=run_id,
+                crawl_run_id=snapshot.crawl_run_id,
             )
             new += counts.new
             persisting += counts.persisting

@@ -34,7 +34,7 @@ def test_case(path: Path) -> None:
     spec = CATALOGUE[code]
     case = _load(path)
     site = snapshot(case)
-    ctx = context(site, resolve_options(spec.rule, case.get("options", {})))
+    ctx = context(site, resolve_options(spec.rule, case.get("options", {})), case)
 
     findings = list(spec.check(site, ctx))
 

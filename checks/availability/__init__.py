@@ -1,0 +1,1 @@
+"""Home-page availability from stored probes (`availability.unreachable`, `availability.slow`)."""

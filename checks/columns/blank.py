@@ -1,0 +1,65 @@
+"""columns.blank — 空白栏目（有栏目无内容）.
+
+Rule: 检查指标 and 2015评分表 (空白栏目数量超过(含)5个即单项否决); 002 第十条 (信息科学分类、
+及时更新); 000 第四十一条(一).
+Measured on the columns of `checks.columns.discover`: a column whose page loaded (2xx) and
+either shows a placeholder instead of content (暂无信息, 暂无数据, 正在建设中, 栏目维护中), or
+lists no item. An empty list is not blank for an archived column (frozen, not unfilled), a
+概况/机构/领导 column (static: its content is the page itself), or an unclassified column
+whose page is content of another kind (the extractor judged it an article, or it is a landing
+page linking to its own sub-columns, i.e. to columns under its path). One finding per column;
+when the site has `veto_count` (5) or more blank columns every one of them has severity veto.
+(The catalogue's other veto, stale + blank columns >= 10, is carried by the `columns.stale`
+findings: the site fails either way.)
+Fix: fill the column with its content, or remove it from the navigation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import MappingProxyType
+
+from checks.base import Context, Finding, Rule, Severity, SiteSnapshot
+from checks.columns.common import CLASS_NAMES, blank_columns
+
+RULE = Rule(
+    code="columns.blank",
+    title="存在空白栏目",
+    severity=Severity.DEDUCT,
+    reference="检查指标; 2015评分表; 002_655fc4a34a353964.txt 第十条; "
+    "000_bbadca5fb3fd911a.txt 第四十一条(一)",
+    scope="page",
+    options=MappingProxyType({"veto_count": 5}),
+    fix="为空白栏目补充应有的内容；暂不具备内容保障条件的栏目应从导航中撤下，不得以“暂无信息”"
+    "“正在建设中”等占位。",
+)
+
+
+def check(site: SiteSnapshot, ctx: Context) -> Iterator[Finding]:
+    blank = blank_columns(site)
+    limit = ctx.options["veto_count"]
+    veto = f"全站空白栏目 {len(blank)} 个（达到 {limit} 个）" if len(blank) >= limit else None
+    for column, reason in blank:
+        message = f"栏目“{column.name}”为空白栏目：{reason}"
+        if veto:
+            message += f"；{veto}，单项否决"
+        yield RULE.finding(
+            ctx,
+            url=column.url,
+            page=column.url,
+            message=message,
+            severity=Severity.VETO if veto else None,
+            evidence={
+                "name": column.name,
+                "class": column.type,
+                "class_name": CLASS_NAMES.get(column.type, column.type),
+                "level": column.level,
+                "source": column.source,
+                "reason": reason,
+                "placeholder": column.placeholder,
+                "items": len(column.items),
+                "status": column.status,
+                "blank_total": len(blank),
+                "veto": veto,
+            },
+        )

@@ -1,0 +1,163 @@
+"""What the column checks share: URL identity, column classes, and the blank/stale verdicts.
+
+`columns.stale` needs the number of blank columns for its site-level veto and `columns.blank`
+must never report a column `columns.stale` also reports, so both verdicts live here, once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from checks.base import Column, PageRef, SiteSnapshot
+from checks.timeutil import describe_period, local_date, period_start
+from crawler.links import ATTACHMENT_EXTENSIONS
+from govwatch.site import SiteEntry
+
+# Chinese names of the column classes (the catalogue's wording), for messages.
+CLASS_NAMES = {
+    "news": "动态要闻类",
+    "notice": "通知公告类",
+    "policy": "政策文件类",
+    "personnel": "人事类",
+    "plan": "规划计划类",
+    "static": "概况类",
+    "other": "其他",
+}
+# Classes whose column is a list of dated items by nature: an empty list there is blank.
+LIST_CLASSES = frozenset({"news", "notice", "policy", "personnel", "plan"})
+
+# 历史/归档/旧版 mark an archived column, 专题 or old site; but 历史沿革, 历史文化 and the like
+# are live 概况 columns about the place's history, not archives.
+ARCHIVE_WORDS = re.compile(
+    r"归档|旧版|历史(?!沿革|文化|名人|人物|古迹|遗[产存址迹]|名城|渊源|街区|建筑|风貌|典故|传说|上的今天)"
+)
+_INDEX_NAME = re.compile(r"/(?:index|default)\.(?:s?html?|jsp|php|aspx?)$", re.IGNORECASE)
+_NOT_PAGES = (*ATTACHMENT_EXTENSIONS, ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".mp4", ".mp3")
+# Typical article URLs of Chinese government CMSs (TRS t20261101_123.html, Hanweb
+# /art/2026/11/1/art_1_2.html, content_123.html, /content/post_123.html).
+_ARTICLE_PATH = re.compile(
+    r"/t\d{8}_\d+\.s?html?$|/art/\d{4}/|/content_\d+|/content/post_\d+", re.IGNORECASE
+)
+
+
+def url_key(url: str) -> str:
+    """A URL's identity as a column: host, path without a trailing index.* or "/", query.
+
+    "/zwdt/", "/zwdt" and "/zwdt/index.html" are one column; scheme and fragment are ignored.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    path = _INDEX_NAME.sub("/", parts.path or "/").rstrip("/")
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{(parts.hostname or '').lower()}{path}{query}"
+
+
+def same_site(url: str, site: SiteEntry) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in site.all_hosts
+
+
+def is_attachment(url: str) -> bool:
+    return (urlsplit(url).path or "").lower().endswith(_NOT_PAGES)
+
+
+def looks_like_article(url: str) -> bool:
+    return _ARTICLE_PATH.search(urlsplit(url).path or "") is not None
+
+
+def pages_by_key(snapshot: SiteSnapshot) -> dict[str, PageRef]:
+    """Every crawled page under its URL key (and its final URL's), a loaded page first."""
+    found: dict[str, PageRef] = {}
+    for page in snapshot.pages:
+        for url in (page.url, page.final_url):
+            if not url:
+                continue
+            key = url_key(url)
+            current = found.get(key)
+            if current is None or (current.facts is None and page.facts is not None):
+                found[key] = page
+    return found
+
+
+def loaded(column: Column) -> bool:
+    """The column page answered 2xx (a 404 column is `links.dead`'s, an uncrawled one no one's)."""
+    return column.status is not None and 200 <= column.status < 300
+
+
+PLACEHOLDER = "页面显示“暂无信息”“正在建设中”等占位内容"
+EMPTY_LIST = "栏目列表中没有任何信息条目"
+
+
+def blank_reason(column: Column, page: PageRef | None, column_keys: frozenset[str]) -> str | None:
+    """Why a loaded column counts as blank (有栏目无内容), or None.
+
+    A placeholder (暂无信息, 正在建设中, ...) is blank whatever the class. An empty list is
+    blank for a column that is a list by nature (news, notice, policy, personnel, plan) and
+    for an unclassified one, unless the column is archived (frozen, not unfilled), is a 概况
+    page (static: content, not a list), or its page is content of another kind: an article
+    page, or a landing page leading to its own sub-columns (links to a column under its path).
+    `column_keys` are the URL keys of every column of the site.
+    """
+    if not loaded(column):
+        return None
+    if column.placeholder:
+        return PLACEHOLDER
+    if column.items or column.archived or column.type == "static":
+        return None
+    facts = page.facts if page is not None else None
+    if column.type not in LIST_CLASSES and facts is not None:
+        if facts.page_kind == "article":
+            return None
+        own = url_key(column.url)
+        targets = [link.url for link in facts.nav] + [b.more_url for b in facts.lists]
+        for target in targets:
+            key = url_key(target) if target else ""
+            if key in column_keys and key != own and key.startswith(own.rstrip("/") + "/"):
+                return None
+    return EMPTY_LIST
+
+
+def blank_columns(snapshot: SiteSnapshot) -> list[tuple[Column, str]]:
+    """The site's blank columns with the reason, in column order."""
+    pages = pages_by_key(snapshot)
+    keys = frozenset(url_key(column.url) for column in snapshot.columns)
+    out = []
+    for column in snapshot.columns:
+        reason = blank_reason(column, pages.get(url_key(column.url)), keys)
+        if reason is not None:
+            out.append((column, reason))
+    return out
+
+
+def cycle_for(column: Column, cycles: Mapping[str, object]) -> object | None:
+    """The update cycle that applies to a column, None when it is exempt (archived, static,
+    other, or a class without a configured cycle)."""
+    if column.archived:
+        return None
+    return cycles.get(column.type)
+
+
+def is_stale(column: Column, now: datetime, cycle: object) -> bool:
+    """Whether a loaded column with items (not a placeholder) is older than its cycle's window.
+
+    Compared by calendar day (lists show days): newest on the window's first day is fresh.
+    A column whose items carry no date at all is stale (检查指标: 未注明发布时间的视为不更新).
+    A column without items, or showing a placeholder, is at most blank, never stale.
+    """
+    if not loaded(column) or column.placeholder or not column.items:
+        return False
+    if column.newest is None:
+        return True
+    return local_date(column.newest) < local_date(period_start(now, cycle))
+
+
+def cycle_text(cycle: object) -> str:
+    return describe_period(cycle)

@@ -1,0 +1,1 @@
+"""The 12-hour repost rule: important items of higher-level portals reposted in time."""
