@@ -8,8 +8,11 @@
 - `behaviours.json`: what `govwatch.demo.server` does besides serving files, per host and
   path (redirects, errors, the hang, 429-once, HEAD refusals, how unknown paths answer);
 - `sites.yaml`: the registry of the ten sites (contract format, interfaces.md section 2);
-- `expected.json`: the findings the link, identity, domain and meta checks must produce,
-  derived from what was planted (sites.py), plus the dead targets and healthy near-misses.
+- `expected.json`: the findings the link, identity, domain and meta checks (issue 2) and the
+  timeliness checks (issue 3) must produce, derived from what was planted (sites.py,
+  timeliness.py; the timeliness findings judged by oracle.py from what was rendered), with
+  the severities of the timeliness findings, the columns and reposts the checks should see,
+  the dead targets and the healthy near-misses.
 
 Why a generator and not checked-in fixtures: the expected findings then follow from the same
 declarations that produced the pages, so the two cannot drift apart; and the same bytes come
@@ -33,7 +36,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import jinja2
 import yaml
 
-from govwatch.demo import assets, content
+from govwatch.demo import assets, content, oracle, timeliness
 from govwatch.demo.sites import (
     DEAD_REASONS,
     DNS_FAIL_HOST,
@@ -64,7 +67,7 @@ AS_OF = "2026-11-21T12:00:00+08:00"
 LAST_MODIFIED = "Fri, 20 Nov 2026 02:00:00 GMT"
 CRAWL = {"max_pages": 200, "max_depth": 8, "delay": 0, "concurrency": 4}
 # The checks expected.json is exhaustive for: any other finding of these is a false positive.
-CHECKS = (
+CHECKS_ISSUE2 = (
     "domain.not-gov",
     "identity.conac-missing",
     "identity.icp-missing",
@@ -77,6 +80,17 @@ CHECKS = (
     "links.dead-home",
     "meta.page-tags-missing",
 )
+CHECKS_ISSUE3 = (
+    "archive.label-missing",
+    "archive.time-missing",
+    "columns.blank",
+    "columns.stale",
+    "home.stale",
+    "meta.pubdate-missing",
+    "meta.source-missing",
+    "repost.lapse",
+)
+CHECKS = tuple(sorted(CHECKS_ISSUE2 + CHECKS_ISSUE3))
 
 ARTICLES_PER_COLUMN = {"news": 8, "notice": 4, "policy": 4, "personnel": 3, "plan": 2}
 PER_LIST_PAGE = 5  # TRS columns paginate; the other CMSs list everything on one page
@@ -161,17 +175,48 @@ class _Article:
     attachments: list[_Link] = field(default_factory=list)
     related: list[_Link] = field(default_factory=list)
     xxgk: dict[str, str] | None = None
+    column_key: str = ""  # the key of its column in _Site.columns ("" for static/footer/extra)
+    # What the page shows (timeliness.META_FAULTS switch these off).
+    show_source: bool = True
+    meta_source: bool = True
+    show_time: bool = True
+    meta_time: bool = True
+    minute_time: bool = False  # Hanweb shows the time too (reposts: minute precision)
+    label: str | None = None  # a visible 已归档 label
 
 
 @dataclass(slots=True)
 class _Column:
-    type: str
+    type: str  # news | notice | policy | personnel | plan | static | other
     name: str
     slug: str
     colid: int
-    href: str  # canonical URL path of the first list page
+    href: str  # canonical URL path of the first list page, as the navigation links it
     list_paths: list[str] = field(default_factory=list)
     articles: list[_Article] = field(default_factory=list)  # newest first
+    key: str = ""  # key in _Site.columns: the type for the six base columns
+    level: int = 1  # 1: in the main navigation; 2: a sub-column listed on its parent's page
+    parent: str = ""  # key of the parent column (level 2)
+    children: list[str] = field(default_factory=list)  # keys of its sub-columns
+    # Articles listed here besides `articles` (reposts), so that the page selectors
+    # ("article:news:0") keep meaning the generated articles.
+    inserted: list[_Article] = field(default_factory=list)
+    placeholder: str | None = None  # shown instead of a list (暂无信息 ...)
+    dated: bool = True  # the list shows dates
+    minute_dates: bool = False  # the list shows dates with the time
+    label: str | None = None  # a visible 已归档 label on the column page
+    hidden_stamp: bool = False  # a display:none 已归档 stamp (a trap)
+    registry_type: str | None = None  # the registry `columns` entry types it
+
+    def listed(self) -> list[_Article]:
+        """Everything the list shows, newest first."""
+        if not self.inserted:
+            return self.articles
+        return sorted(self.articles + self.inserted, key=lambda a: a.when, reverse=True)
+
+    @property
+    def archived(self) -> bool:
+        return self.label is not None or any(w in self.name for w in timeliness.ARCHIVE_WORDS)
 
 
 @dataclass(slots=True)
@@ -215,6 +260,11 @@ class _Site:
     # URL path -> (page kind, meta tags); every HTML page, for expected.json.
     pages: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     orphans: set[str] = field(default_factory=set)
+    # Timeliness plants (see timeliness.py): the important items of a portal by source key,
+    # the reposts of a site by source key, whether the home page shows navigation only.
+    sources: dict[str, _Article] = field(default_factory=dict)
+    reposts: dict[str, _Article] = field(default_factory=dict)
+    nav_only: bool = False
 
     @property
     def style(self) -> str:
@@ -293,7 +343,7 @@ def _make_columns(site: _Site) -> None:
         else:
             slug = _SIMPLE_SLUGS[i]
             href = f"/{slug}/"
-        site.columns[ctype] = _Column(ctype, names[ctype], slug, spec.col_base + i, href)
+        site.columns[ctype] = _Column(ctype, names[ctype], slug, spec.col_base + i, href, key=ctype)
 
 
 def _make_articles(site: _Site) -> None:
@@ -304,6 +354,9 @@ def _make_articles(site: _Site) -> None:
         column = site.columns[ctype]
         newest, (low, high) = _COLUMN_DATES[ctype]
         day = end - timedelta(days=newest + rng.randint(0, 1))
+        pinned = timeliness.NEWEST.get((spec.id, ctype))
+        if pinned is not None:  # an edge of the update cycle (see timeliness)
+            day = datetime(pinned.year, pinned.month, pinned.day)
         for _ in range(count):
             when = day.replace(hour=rng.randint(8, 17), minute=rng.choice((0, 10, 15, 30, 45)))
             title = writer.title(ctype)
@@ -320,6 +373,7 @@ def _make_articles(site: _Site) -> None:
                     body.paragraphs,
                     column_name=column.name,
                     column_label=content.COLUMN_TYPE_LABELS[ctype],
+                    column_key=ctype,
                 )
             )
             day -= timedelta(days=rng.randint(low, high))
@@ -356,7 +410,9 @@ def _make_articles(site: _Site) -> None:
 
 def _article_path(site: _Site, article: _Article) -> str:
     when, ident = article.when, article.ident
-    column = site.columns[article.column]
+    column = site.columns[article.column_key or article.column]
+    if column.key == "old":  # the archive: Hanweb paths under archive_paths
+        return f"/old/art/{when.year}/{when.month}/{when.day}/art_{column.colid}_{ident}.html"
     if site.style == "trs":
         return f"/{column.slug}/{when:%Y%m}/t{when:%Y%m%d}_{ident}.html"
     if site.style == "hanweb":
@@ -368,8 +424,11 @@ def _make_static_pages(site: _Site) -> None:
     spec, writer = site.spec, site.writer
     column = site.columns["static"]
     column.list_paths = [column.href]
+    first = timeliness.STATIC_DAY.get(spec.id)
     for i, title in enumerate(content.STATIC_TITLES):
         when = datetime(2026, 3, 16 + i, 9, 30)
+        if first is not None:  # long ago: static columns have no update cycle
+            when = datetime(first.year, first.month, first.day + i, 9, 30)
         article = _Article(
             "static",
             title,
@@ -383,7 +442,9 @@ def _make_static_pages(site: _Site) -> None:
         if site.style == "trs":
             article.path = f"/{column.slug}/{_STATIC_FILES[i]}.html"
         elif site.style == "hanweb":
-            article.path = f"/art/2026/3/{16 + i}/art_{column.colid}_{article.ident}.html"
+            article.path = (
+                f"/art/{when.year}/{when.month}/{when.day}/art_{column.colid}_{article.ident}.html"
+            )
         else:
             article.path = f"/{column.slug}/{_STATIC_FILES[i]}.html"
         site.statics.append(article)
@@ -447,6 +508,159 @@ def _make_extra_pages(site: _Site) -> None:
         site.extra_pages.append(article)
         if orphan:
             site.orphans.add(parts.path)
+
+
+def _make_timeliness(site: _Site) -> None:
+    """Columns, archived pages, important items, reposts and metadata faults of issue 3.
+
+    Drawn from a random stream of their own, so that the rest of the site reads as before.
+    """
+    spec = site.spec
+    rng = random.Random(_site_seed(spec.id) ^ 0x7133)
+    writer = content.Writer(spec, rng)
+    titles = {a.title for c in site.columns.values() for a in c.articles}
+    made: list[_Article] = []
+    site.nav_only = spec.id in timeliness.NAV_ONLY_HOMES
+    if site.nav_only and site.style != "simple":
+        raise AssertionError("navigation-only home pages are drawn in the simple style")
+
+    def add_column(key: str, name: str, ctype: str, **kw: Any) -> _Column:
+        colid = spec.col_base + len(site.columns)
+        parent = site.columns[kw["parent"]] if kw.get("parent") else None
+        if site.style == "hanweb":
+            href = f"/col/col{colid}/index.html"
+        elif parent is not None:
+            href = f"{parent.href}{key}/"
+        else:
+            href = f"/{key}/"
+        column = _Column(ctype, name, key, colid, href, [href], key=key, **kw)
+        if parent is not None:
+            column.level = 2
+            parent.children.append(key)
+        site.columns[key] = column
+        return column
+
+    def article(column: _Column, title: str, when: datetime, pool: str, **kw: Any) -> _Article:
+        body = writer.body(pool, title, when)
+        item = _Article(
+            column.type,
+            title,
+            when,
+            kw.pop("source", None) or writer.source(pool),
+            kw.pop("paragraphs", None) or body.paragraphs,
+            column_name=column.name,
+            column_label=content.COLUMN_TYPE_LABELS.get(column.type, column.name),
+            column_key=column.key,
+            **kw,
+        )
+        made.append(item)
+        return item
+
+    def fresh_title(pool: str) -> str:
+        title = writer.title(pool)
+        while title in titles:
+            title = writer.title(pool)
+        titles.add(title)
+        return title
+
+    for site_id, ctype in timeliness.HIDDEN_STAMPS:
+        if site_id == spec.id:
+            site.columns[ctype].hidden_stamp = True
+    for plan in timeliness.EXTRA_COLUMNS:
+        if plan.site != spec.id:
+            continue
+        ctype = timeliness.classify(plan.name)
+        column = add_column(
+            plan.key,
+            plan.name,
+            ctype,
+            parent=plan.parent or "",
+            placeholder=plan.placeholder,
+            dated=plan.dated,
+            hidden_stamp=plan.hidden_stamp,
+            registry_type=plan.registry_type,
+            label=timeliness.ARCHIVE_INDEX_LABEL if plan.archive == "label" else None,
+        )
+        if plan.newest is None:
+            continue
+        pool = ctype if ctype in ARTICLES_PER_COLUMN else "news"
+        when = plan.newest
+        for _ in range(plan.count):
+            column.articles.append(article(column, fresh_title(pool), when, pool))
+            when -= timedelta(days=plan.gap_days, hours=rng.randint(-3, 3))
+    for key in ("sjwj",) if timeliness.REPOST_SITES.get(spec.id) else ():
+        add_column(key, timeliness.REPOST_COLUMN_NAME, "policy")
+    if spec.id in timeliness.IMPORTANT_COLUMNS:
+        key, path, name = timeliness.IMPORTANT_COLUMNS[spec.id]
+        column = add_column(key, name, timeliness.classify(name), minute_dates=True)
+        if column.href != path:
+            raise AssertionError(f"{spec.id}: important column at {column.href}, not {path}")
+        for source in timeliness.SOURCES:
+            if source.portal == spec.id:
+                item = article(column, source.title, source.published, "policy")
+                item.source = content.office(spec)
+                column.articles.append(item)
+                site.sources[source.key] = item
+        column.articles.sort(key=lambda a: a.when, reverse=True)
+    if spec.id == timeliness.ARCHIVE_SITE:
+        column = add_column(
+            "old",
+            timeliness.ARCHIVE_COLUMN_NAME,
+            "other",
+            label=timeliness.ARCHIVE_INDEX_LABEL,
+        )
+        column.href = column.list_paths[0] = timeliness.ARCHIVE_PATH
+        for page in timeliness.ARCHIVED_PAGES:
+            item = article(column, page.title, page.published, "news", label=page.label)
+            column.articles.append(item)
+        column.articles.sort(key=lambda a: a.when, reverse=True)
+    for repost in timeliness.REPOSTS:
+        if repost.site != spec.id:
+            continue
+        source = timeliness.SOURCE_BY_KEY[repost.source]
+        column = site.columns[repost.column]
+        portal = timeliness.REPOST_SOURCE_NAME[source.portal]
+        item = article(
+            column,
+            repost.title,
+            source.published + repost.delay,
+            "policy",
+            source=portal,
+            paragraphs=(
+                f"（转载自{portal}）",
+                f"{source.title}已于{source.published.month}月{source.published.day}日"
+                f"在{portal}发布，现予转载。",
+                "请各有关单位认真学习贯彻，结合实际抓好落实。",
+            ),
+            minute_time=True,
+        )
+        if repost.column in ARTICLES_PER_COLUMN:
+            column.inserted.append(item)  # base columns: selectors keep their meaning
+        else:
+            column.articles.append(item)
+            column.articles.sort(key=lambda a: a.when, reverse=True)
+        site.reposts[repost.source] = item
+    # Identifiers grow with time, in a range of their own.
+    ident = spec.id_base + 50000
+    for item in sorted(made, key=lambda a: (a.when, a.column_key, a.title)):
+        ident += rng.randint(3, 40)
+        item.ident = ident
+        item.path = _article_path(site, item)
+    for site_id, ctype, index, fault in timeliness.META_FAULTS:
+        if site_id != spec.id:
+            continue
+        item = site.columns[ctype].articles[index]
+        if fault == "no-source":
+            item.show_source = item.meta_source = False
+        elif fault == "no-pubdate":
+            item.show_time = item.meta_time = False
+            if site.style != "simple":
+                raise AssertionError("the undated article needs a URL without a date")
+            item.path = f"/content/post_{item.ident}.html"
+        elif fault == "meta-pubdate-only":
+            item.show_time = False
+        else:
+            raise ValueError(f"unknown metadata fault {fault!r}")
 
 
 def _assets(site: _Site) -> None:
@@ -600,6 +814,14 @@ def _format_date(spec: SiteSpec, when: datetime) -> str:
     return f"{when:%Y-%m-%d}"
 
 
+def _list_date(spec: SiteSpec, column: _Column, when: datetime) -> str:
+    if not column.dated:
+        return ""
+    if column.minute_dates:
+        return f"{when:%Y-%m-%d %H:%M}"
+    return _format_date(spec, when)
+
+
 def _home_title(spec: SiteSpec) -> str:
     if spec.style == "trs" and spec.kind == "portal":
         return f"{spec.shown_name}门户网站"
@@ -622,7 +844,7 @@ def _site_metas(spec: SiteSpec) -> list[tuple[str, str]]:
 
 
 def _article_metas(spec: SiteSpec, article: _Article) -> list[tuple[str, str]]:
-    return [
+    metas = [
         *_site_metas(spec),
         ("ColumnName", article.column_name),
         ("ColumnType", article.column_label),
@@ -632,6 +854,9 @@ def _article_metas(spec: SiteSpec, article: _Article) -> list[tuple[str, str]]:
         ("Keywords", article.column_name),
         ("Description", _description(article)),
     ]
+    dropped = {"PubDate"} if not article.meta_time else set()
+    dropped |= {"ContentSource"} if not article.meta_source else set()
+    return [(name, value) for name, value in metas if name not in dropped]
 
 
 def _description(article: _Article) -> str:
@@ -648,7 +873,7 @@ class _Renderer:
         self.env = _environment()
 
     def _nav(self, site: _Site) -> list[dict[str, str]]:
-        return [{"name": c.name, "href": c.href} for c in site.columns.values()]
+        return [{"name": c.name, "href": c.href} for c in site.columns.values() if c.level == 1]
 
     def _friends(self, site: _Site) -> list[_Link]:
         spec = site.spec
@@ -689,6 +914,7 @@ class _Renderer:
             "nav": self._nav(site),
             "footer": footer_for(spec),
             "extras": {"a": extras.a, "img": extras.img, "attachment": extras.attachment},
+            "archive": {"label": None, "stamp": None},
         }
 
     def _emit(
@@ -699,11 +925,28 @@ class _Renderer:
         metas = dict(context["page"]["metas"])
         site.pages[path] = (kind, metas)
 
+    def _parent(self, site: _Site, column: _Column) -> dict[str, str] | None:
+        if not column.parent:
+            return None
+        parent = site.columns[column.parent]
+        return {"name": parent.name, "href": parent.href}
+
+    def _subnav(self, site: _Site, column: _Column) -> dict[str, Any] | None:
+        """The sub-column list of a column page: its own sub-columns, or its siblings."""
+        owner = site.columns[column.parent] if column.parent else column
+        if not owner.children:
+            return None
+        links = [
+            {"name": site.columns[k].name, "href": site.columns[k].href, "current": k == column.key}
+            for k in owner.children
+        ]
+        return {"heading": owner.name, "links": links}
+
     def render_site(self, site: _Site) -> None:
         spec = site.spec
         # home
         blocks = []
-        for ctype, count in HOME_ITEMS.items():
+        for ctype, count in () if site.nav_only else HOME_ITEMS.items():
             column = site.columns[ctype]
             blocks.append(
                 {
@@ -720,18 +963,24 @@ class _Renderer:
                 }
             )
         context = self._common(site, "/", _home_title(spec), _site_metas(spec))
-        context.update(blocks=blocks, friends=self._friends(site))
+        context.update(
+            blocks=blocks,
+            friends=self._friends(site),
+            nav_only=site.nav_only,
+            entries=self._nav(site),
+        )
         self._emit(site, "/", "home.html", "home", context)
         # column lists
         for column in site.columns.values():
-            per_page = PER_LIST_PAGE if len(column.list_paths) > 1 else len(column.articles)
+            listed = column.listed()
+            per_page = PER_LIST_PAGE if len(column.list_paths) > 1 else len(listed)
             total = len(column.list_paths)
             for number, path in enumerate(column.list_paths, start=1):
-                chunk = column.articles[(number - 1) * per_page : number * per_page]
+                chunk = listed[(number - 1) * per_page : number * per_page]
                 metas = [
                     *_site_metas(spec),
                     ("ColumnName", column.name),
-                    ("ColumnType", content.COLUMN_TYPE_LABELS[column.type]),
+                    ("ColumnType", content.COLUMN_TYPE_LABELS.get(column.type, column.name)),
                 ]
                 context = self._common(site, path, _page_title(spec, column.name), metas)
                 context.update(
@@ -740,16 +989,23 @@ class _Renderer:
                         {
                             "title": a.title,
                             "href": self._item_href(site, a, path),
-                            "date": _format_date(spec, a.when),
+                            "date": _list_date(spec, column, a.when),
                         }
                         for a in chunk
                     ],
                     pager=_pager(number, total) if total > 1 else None,
+                    placeholder=column.placeholder,
+                    parent=self._parent(site, column),
+                    subnav=self._subnav(site, column),
+                    archive={
+                        "label": column.label,
+                        "stamp": timeliness.HIDDEN_STAMP if column.hidden_stamp else None,
+                    },
                 )
                 self._emit(site, path, "list.html", "list", context)
         # articles, static and footer pages
         for column in site.columns.values():
-            for article in column.articles:
+            for article in column.listed():
                 self._render_article(site, article, column.href)
         for article in site.footer_pages + site.extra_pages:
             self._render_article(site, article, "/")
@@ -763,7 +1019,7 @@ class _Renderer:
             "source": article.source,
             "paragraphs": article.paragraphs,
             "time_trs": f"{when:%Y-%m-%d %H:%M}",
-            "date_iso": f"{when:%Y-%m-%d}",
+            "date_iso": f"{when:%Y-%m-%d %H:%M}" if article.minute_time else f"{when:%Y-%m-%d}",
             "time_simple": (
                 f"{when:%Y/%m/%d %H:%M}"
                 if spec.list_date == "slash"
@@ -773,11 +1029,17 @@ class _Renderer:
             "attachments": article.attachments + extras.attachment,
             "related": article.related + extras.a,
             "xxgk": article.xxgk,
+            "show_source": article.show_source,
+            "show_time": article.show_time,
         }
         context = self._common(
             site, article.path, _page_title(spec, article.title), _article_metas(spec, article)
         )
-        context.update(column={"name": article.column_name, "href": column_href}, article=view)
+        context.update(
+            column={"name": article.column_name, "href": column_href},
+            article=view,
+            archive={"label": article.label, "stamp": None},
+        )
         self._emit(site, article.path, "article.html", "article", context)
 
     def message_page(self, site: _Site, title: str, message: tuple[str, ...]) -> bytes:
@@ -1002,15 +1264,110 @@ _REQUIRED_TAGS = {
 }
 
 
-def _meta_gaps(site: _Site) -> list[str]:
-    """Pages lacking a tag their kind needs (every page of the template-fault site)."""
-    gaps = []
+def _meta_findings(site: _Site) -> list[str]:
+    """Where meta.page-tags-missing reports (URLs; each finding has url = page).
+
+    As the catalogue measures it: site tags missing on the home page are a template fault,
+    reported once at the home page and not again per page; any other gap (a column or
+    article tag, or a site tag the home page has) is reported at the page lacking it.
+    """
+    _, home_metas = site.pages["/"]
+    site_wide = {tag for tag in _REQUIRED_TAGS["home"] if not home_metas.get(tag)}
+    urls = [site.spec.url] if site_wide else []
     for path, (kind, metas) in sorted(site.pages.items()):
-        if path in site.orphans:
+        if path == "/" or path in site.orphans:
             continue
-        if any(not metas.get(tag) for tag in _REQUIRED_TAGS[kind]):
-            gaps.append(path)
-    return gaps
+        if any(not metas.get(t) and t not in site_wide for t in _REQUIRED_TAGS[kind]):
+            urls.append(_abs(site.spec, path))
+    return urls
+
+
+def _column_type(column: _Column) -> str:
+    return column.registry_type or column.type
+
+
+def _timeliness_facts(
+    sites: dict[str, _Site],
+) -> tuple[
+    list[oracle.ColumnFacts],
+    list[oracle.HomeFacts],
+    list[oracle.ArchivedFacts],
+    list[oracle.ArticleFacts],
+    list[oracle.RepostFacts],
+]:
+    """What was rendered, as plain facts for the oracle (from the objects the templates were
+    filled from)."""
+    columns, homes, archived, articles, reposts = [], [], [], [], []
+    for site in sites.values():
+        spec = site.spec
+        for column in site.columns.values():
+            listed = column.listed()
+            columns.append(
+                oracle.ColumnFacts(
+                    site=spec.id,
+                    url=_abs(spec, column.href),
+                    name=column.name,
+                    type=_column_type(column),
+                    level=column.level,
+                    archived=column.archived,
+                    newest=max((a.when for a in listed), default=None),
+                )
+            )
+            if column.archived:
+                for path in column.list_paths:
+                    archived.append(oracle.ArchivedFacts(spec.id, _abs(spec, path), column.label))
+                for article in listed:
+                    archived.append(
+                        oracle.ArchivedFacts(spec.id, _abs(spec, article.path), article.label)
+                    )
+        home_dates = [
+            a.when
+            for ctype, count in (() if site.nav_only else HOME_ITEMS.items())
+            for a in site.columns[ctype].listed()[:count]
+        ]
+        second_level = [
+            a.when
+            for c in site.columns.values()
+            if c.level == 1 and c.dated
+            for a in c.listed()[: PER_LIST_PAGE if len(c.list_paths) > 1 else None]
+        ]
+        homes.append(
+            oracle.HomeFacts(
+                spec.id, spec.url, site.nav_only, tuple(home_dates), tuple(second_level)
+            )
+        )
+        pages = [a for c in site.columns.values() for a in c.listed()]
+        pages += [a for a in site.footer_pages + site.extra_pages if a.path not in site.orphans]
+        for article in pages:
+            if article.meta_source and not article.show_source:
+                raise AssertionError("a 来源 given only by the meta tag is not planted")
+            articles.append(
+                oracle.ArticleFacts(
+                    spec.id,
+                    _abs(spec, article.path),
+                    source=article.show_source,
+                    pubdate=article.show_time or article.meta_time,
+                )
+            )
+    for site_id, column_key in timeliness.REPOST_SITES.items():
+        site = sites[site_id]
+        page = site.spec.url
+        if column_key is not None:
+            page = _abs(site.spec, site.columns[column_key].href)
+        for source in timeliness.SOURCES:
+            portal = sites[source.portal]
+            repost = site.reposts.get(source.key)
+            counts = repost is not None and column_key in (None, repost.column_key)
+            reposts.append(
+                oracle.RepostFacts(
+                    site=site_id,
+                    page=page,
+                    source_url=_abs(portal.spec, portal.sources[source.key].path),
+                    source_published=source.published,
+                    reposted=repost.when if repost is not None and counts else None,
+                )
+            )
+    return columns, homes, archived, articles, reposts
 
 
 def _expected(
@@ -1025,28 +1382,80 @@ def _expected(
         home = site.spec.url
         for check in _identity_findings(site.spec):
             findings.add((site.spec.id, check, home, home))
-        if _meta_gaps(site):
-            findings.add((site.spec.id, "meta.page-tags-missing", home, home))
+        for url in _meta_findings(site):
+            findings.add((site.spec.id, "meta.page-tags-missing", url, url))
+    facts = _timeliness_facts(sites)
+    verdict = oracle.judge(*facts)
+    findings |= verdict.findings
     pages = {
         site.spec.id: sorted(_abs(site.spec, p) for p in site.pages if p not in site.orphans)
         for site in sites.values()
     }
+    columns, _, _, _, reposts = facts
     return {
         "as_of": AS_OF,
         "checks": list(CHECKS),
+        "checks_by_issue": {"2": list(CHECKS_ISSUE2), "3": list(CHECKS_ISSUE3)},
         "findings": [
             {"site": s, "check": c, "url": u, "page": p} for s, c, u, p in sorted(findings)
         ],
+        "severities": {"|".join(k): v for k, v in sorted(verdict.severities.items())},
         "dead_targets": {
             target: reason for _, _, target, reason in sorted(placed, key=lambda x: x[2])
         },
         "dead_reasons": dict(DEAD_REASONS),
         "healthy_urls": sorted(set(healthy)),
         "pages": pages,
+        # What the timeliness checks should see, for debugging discovery and for bench/.
+        "columns": [
+            {
+                "site": c.site,
+                "url": c.url,
+                "name": c.name,
+                "type": c.type,
+                "level": c.level,
+                "archived": c.archived,
+                "blank": c.newest is None,
+                "newest": c.newest.isoformat(timespec="minutes") if c.newest else None,
+                "stale": oracle.is_stale(c),
+            }
+            for c in sorted(columns, key=lambda c: (c.site, c.url))
+        ],
+        "reposts": [
+            {
+                "site": r.site,
+                "page": r.page,
+                "source_url": r.source_url,
+                "source_published": r.source_published.isoformat(timespec="minutes"),
+                "reposted": r.reposted.isoformat(timespec="minutes") if r.reposted else None,
+            }
+            for r in sorted(reposts, key=lambda r: (r.site, r.source_url))
+        ],
     }
 
 
 # -- the registry ---------------------------------------------------------------------------------
+
+
+def _registry_timeliness(site: _Site) -> dict[str, Any]:
+    """The issue-3 registry fields of a site (only those it uses)."""
+    spec = site.spec
+    fields: dict[str, Any] = {}
+    if spec.id in timeliness.REPOST_SITES:
+        fields["repost_from"] = list(timeliness.REPOST_FROM)
+    if spec.id in timeliness.IMPORTANT_COLUMNS:
+        fields["important_columns"] = [timeliness.IMPORTANT_COLUMNS[spec.id][1]]
+    repost_column = timeliness.REPOST_SITES.get(spec.id)
+    if repost_column is not None:
+        fields["repost_columns"] = [site.columns[repost_column].href]
+    typed = [c for c in site.columns.values() if c.registry_type]
+    if typed:
+        fields["columns"] = [
+            {"name": c.name, "path": c.href, "type": c.registry_type} for c in typed
+        ]
+    if spec.id == timeliness.ARCHIVE_SITE:
+        fields["archive_paths"] = [timeliness.ARCHIVE_PATH]
+    return fields
 
 
 def _registry(sites: dict[str, _Site]) -> bytes:
@@ -1063,6 +1472,7 @@ def _registry(sites: dict[str, _Site]) -> bytes:
                 "parent": spec.parent,
                 "site_code": spec.site_code,
                 "icp": spec.icp,
+                **_registry_timeliness(site),
                 "crawl": dict(CRAWL),
             }
         )
@@ -1108,6 +1518,7 @@ def build_world(root: Path) -> World:
         _make_static_pages(site)
         _make_extra_pages(site)
         _assets(site)
+        _make_timeliness(site)
         sites[spec.id] = site
     # The near-miss .doc whose HEAD is refused is a real file.
     changsha = sites["changsha"]
