@@ -201,3 +201,39 @@ def test_govwatch_demo_command(tmp_path: Path) -> None:
         page.feed((index.parent / f"site-{site}.html").read_text(encoding="utf-8"))
         # a table header per check group, then one row per finding
         assert page.rows - "".join(page.text).count("首次发现") == count, site
+
+
+def test_severities_follow_the_site_level_rules(crawled: Crawled) -> None:
+    got = {f"{r['site']}|{r['check']}|{r['url']}|{r['page']}": r["severity"]
+           for r in findings(crawled.env)}
+    want = crawled.expected["severities"]
+    assert {k: got.get(k) for k in want} == want
+
+
+def test_changing_thresholds_in_settings_changes_the_findings(crawled: Crawled) -> None:
+    """Re-judge the same crawl with other thresholds, then restore (runs last in the module)."""
+    columns = [c for c in crawled.expected["columns"]
+               if c["type"] == "news" and not c["stale"] and not c["blank"]
+               and not c["archived"] and c["newest"]]
+    newest = min(c["newest"][:10] for c in columns)  # the freshest news column's edge
+    inside = [c["url"] for c in columns if c["newest"][:10] == newest]
+    late = [r for r in crawled.expected["reposts"]
+            if r.get("reposted") and r["reposted"] > r["source_published"]]
+    settings = Path(crawled.env["GOVWATCH_SETTINGS"])
+    original = settings.read_text(encoding="utf-8")
+    stale_before = {r["url"] for r in findings(crawled.env, "--check", "columns.stale")}
+    lapses_before = findings(crawled.env, "--check", "repost.lapse")
+    assert not set(inside) & stale_before
+    try:
+        settings.write_text(original + '\n[checks."columns.stale".cycles]\nnews = "10d"\n'
+                            '\n[checks."repost.lapse"]\nwindow_hours = 24\n', encoding="utf-8")
+        run_gw(crawled.env, "check", "--as-of", AS_OF)
+        stale_after = {r["url"] for r in findings(crawled.env, "--check", "columns.stale")}
+        lapses_after = findings(crawled.env, "--check", "repost.lapse")
+    finally:
+        settings.write_text(original, encoding="utf-8")
+        run_gw(crawled.env, "check", "--as-of", AS_OF)
+    assert set(inside) <= stale_after - stale_before  # a shorter cycle makes them stale
+    assert late and len(lapses_after) < len(lapses_before)  # a 24 h window forgives 12h01
+    assert {r["url"] for r in findings(crawled.env, "--check", "repost.lapse")} == {
+        r["url"] for r in lapses_before}
