@@ -1,0 +1,361 @@
+"""The scheduler's jobs (scheduler.py names them by textual reference, without arguments).
+
+They run in the scheduler's worker threads of `govwatch serve`, which installs the `Runtime`
+(settings, database, a stop signal) first; run standalone (a REPL, a one-off), they load the
+settings the usual way. Every job logs one summary line; an exception is logged with its
+traceback (by APScheduler) and the scheduler carries on with the next run.
+
+- crawl_all: the nightly crawl. One crawl process per site (`python -m crawler.run`, as
+  `govwatch crawl` does), at most `[scheduler] crawl_concurrency` at a time, portals before the
+  sites below them (the repost rule needs the portals' items first); a crawl still running
+  after `crawl_timeout_minutes` is stopped (SIGTERM, then SIGKILL) and recorded as failed.
+  Each crawl that finishes is checked at once (checks.runner.run_checks) and its new veto
+  findings announced (govwatch.notify). On shutdown, crawls not started are skipped and
+  running ones get SIGTERM: they write what they hold and end `interrupted`.
+- probe_all: one availability probe of every home page (govwatch.probe).
+- repost_watch: the hourly repost watch (govwatch.watch).
+- report_monthly / report_quarterly / report_annual: the reports of the period just ended,
+  through reports.cli.generate, in `[scheduler] report_formats` under `report_dir`.
+- notify_pending: retry notifications that failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from govwatch.settings import Settings, load_settings
+from govwatch.site import LEVELS, SiteEntry
+
+log = logging.getLogger("govwatch.jobs")
+
+ROOT = Path(__file__).resolve().parent.parent
+KILL_GRACE = 60.0  # seconds a crawl told to stop gets to write its batch before SIGKILL
+POLL = 0.5  # seconds between looks at the running crawls
+
+
+@dataclass
+class Runtime:
+    """What the jobs share with the `serve` process that runs them."""
+
+    settings: Settings
+    factory: sessionmaker[Session]
+    stop: threading.Event = field(default_factory=threading.Event)
+    # Running crawl processes, so that shutdown can stop them (pid -> process).
+    children: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _terminated: set[int] = field(default_factory=set)
+
+    def terminate(self, proc: subprocess.Popen[bytes]) -> None:
+        """SIGTERM a crawl, once: Scrapy takes a second signal as "stop now, uncleanly"."""
+        with self.lock:
+            if proc.pid in self._terminated:
+                return
+            self._terminated.add(proc.pid)
+        _signal(proc, signal.SIGTERM)
+
+    def request_stop(self) -> None:
+        """Shutdown: no new work; running crawls are told to stop gracefully (they write
+        what they hold and end `interrupted`)."""
+        self.stop.set()
+        with self.lock:
+            children = list(self.children.values())
+        for child in children:
+            self.terminate(child)
+
+
+_runtime: Runtime | None = None
+_runtime_lock = threading.Lock()
+
+
+def install(runtime: Runtime | None) -> None:
+    global _runtime
+    with _runtime_lock:
+        _runtime = runtime
+
+
+def runtime() -> Runtime:
+    global _runtime
+    with _runtime_lock:
+        if _runtime is None:
+            from store.session import make_engine, session_factory
+
+            settings = load_settings()
+            _runtime = Runtime(settings, session_factory(make_engine(settings.database_url)))
+        return _runtime
+
+
+def _now(settings: Settings) -> datetime:
+    return datetime.now(ZoneInfo(settings.timezone))
+
+
+def _signal(proc: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it has just ended
+        proc.send_signal(signum)
+
+
+# -- the nightly crawl -----------------------------------------------------------------------
+
+
+def crawl_env(settings: Settings) -> dict[str, str]:
+    """The environment of a crawl process: the same database and settings file as ours."""
+    env = dict(os.environ)
+    env["GOVWATCH_DATABASE_URL"] = settings.database_url
+    if settings.source != "<defaults>" and Path(settings.source).is_file():
+        env["GOVWATCH_SETTINGS"] = str(Path(settings.source).resolve())
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def crawl_order(entries: list[SiteEntry]) -> list[SiteEntry]:
+    """Portals before the sites below them: by level, then id."""
+    rank = {level: i for i, level in enumerate(LEVELS)}
+    return sorted(entries, key=lambda e: (rank.get(e.level, len(rank)), e.id))
+
+
+@dataclass
+class _Crawl:
+    site_id: str
+    run_id: int
+    as_of: datetime
+    proc: subprocess.Popen[bytes]
+    started: float
+    stopping_since: float | None = None  # when SIGTERM was sent (timeout or shutdown)
+    timed_out: bool = False
+
+
+@dataclass
+class CrawlReport:
+    finished: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # failed or timed out
+    interrupted: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # not started (shutdown)
+    check_errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        parts = [f"夜间抓取完成: 完成 {len(self.finished)}", f"失败 {len(self.failed)}",
+                 f"中断 {len(self.interrupted)}"]
+        if self.skipped:
+            parts.append(f"未开始 {len(self.skipped)}")
+        if self.check_errors:
+            parts.append(f"检查出错 {len(self.check_errors)}")
+        return "，".join(parts)
+
+
+def crawl_command(run_id: int, settings: Settings) -> list[str]:
+    cmd = [sys.executable, "-m", "crawler.run", "--run-id", str(run_id), "--quiet"]
+    if settings.scheduler.crawl_max_pages:
+        cmd += ["--max-pages", str(settings.scheduler.crawl_max_pages)]
+    return cmd
+
+
+def _launch(rt: Runtime, entry: SiteEntry) -> _Crawl:
+    from store import repo
+
+    settings = rt.settings
+    as_of = _now(settings)
+    with rt.factory.begin() as session:
+        run_id = repo.create_run(session, [entry.id], as_of).id
+    cmd = crawl_command(run_id, settings)
+    # Its own session: a Ctrl-C on serve's terminal must not reach it as well as our own
+    # SIGTERM (Scrapy takes a second signal as "stop now, uncleanly").
+    proc = subprocess.Popen(cmd, env=crawl_env(settings), cwd=os.getcwd(),
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    with rt.lock:
+        rt.children[proc.pid] = proc
+    log.info("crawl #%s of %s started (pid %s)", run_id, entry.id, proc.pid)
+    return _Crawl(entry.id, run_id, as_of, proc, time.monotonic())
+
+
+def _finish(rt: Runtime, crawl: _Crawl, code: int, report: CrawlReport) -> None:
+    from store import models as m
+    from store import repo
+
+    with rt.lock:
+        rt.children.pop(crawl.proc.pid, None)
+        rt._terminated.discard(crawl.proc.pid)
+    minutes = rt.settings.scheduler.crawl_timeout_minutes
+    with rt.factory.begin() as session:
+        run = session.get(m.CrawlRun, crawl.run_id)
+        assert run is not None
+        if run.status == repo.RUNNING:  # the process died without saying so (SIGKILL)
+            run.status = repo.INTERRUPTED if crawl.stopping_since and not crawl.timed_out \
+                else repo.FAILED
+            run.finished_at = repo.utcnow()
+            run.error = run.error or f"crawl process ended with code {code}"
+        if crawl.timed_out:
+            run.status = repo.FAILED
+            run.error = f"抓取超时（超过 {minutes:g} 分钟），已终止" + (
+                f"; {run.error}" if run.error else "")
+        status = run.status
+    log.info("crawl #%s of %s: %s", crawl.run_id, crawl.site_id, status)
+    if status == repo.FINISHED:
+        report.finished.append(crawl.site_id)
+        _check(rt, crawl, report)
+    elif status == repo.INTERRUPTED:
+        report.interrupted.append(crawl.site_id)
+    else:
+        report.failed.append(crawl.site_id)
+
+
+def _check(rt: Runtime, crawl: _Crawl, report: CrawlReport) -> None:
+    from checks.runner import run_checks
+
+    try:
+        summary = run_checks(rt.factory, rt.settings, site_ids=[crawl.site_id],
+                             now=crawl.as_of, crawl_run_id=crawl.run_id)
+    except Exception:
+        # Loud, with the traceback: a check pass that fails must be seen; the other sites'
+        # crawls and checks go on.
+        log.exception("checks of crawl #%s (%s) failed", crawl.run_id, crawl.site_id)
+        report.check_errors.append(crawl.site_id)
+        return
+    c = summary.counts
+    log.info("checks of %s: %s open (%s new, %s fixed)", crawl.site_id, c.open, c.new, c.fixed)
+    notify_new(rt)
+
+
+def crawl_all() -> CrawlReport:
+    """The nightly crawl of every active site (see the module docstring)."""
+    from govwatch.probe import active_sites
+    from store import repo
+
+    rt = runtime()
+    sched = rt.settings.scheduler
+    with rt.factory.begin() as session:
+        repo.reap_dead_runs(session)
+        entries = crawl_order(active_sites(session))
+    pending = deque(entries)
+    active: list[_Crawl] = []
+    report = CrawlReport()
+    limit = timedelta(minutes=sched.crawl_timeout_minutes).total_seconds()
+    while pending or active:
+        if rt.stop.is_set():
+            report.skipped += [e.id for e in pending]
+            pending.clear()
+            for crawl in active:
+                if crawl.stopping_since is None:
+                    crawl.stopping_since = time.monotonic()
+                    rt.terminate(crawl.proc)  # a no-op if request_stop already did
+        while pending and len(active) < sched.crawl_concurrency:
+            active.append(_launch(rt, pending.popleft()))
+        time.sleep(POLL)
+        now = time.monotonic()
+        for crawl in list(active):
+            code = crawl.proc.poll()
+            if code is not None:
+                active.remove(crawl)
+                _finish(rt, crawl, code, report)
+            elif crawl.stopping_since is None and now - crawl.started > limit:
+                log.warning("crawl #%s of %s exceeded %g minutes; stopping it", crawl.run_id,
+                            crawl.site_id, sched.crawl_timeout_minutes)
+                crawl.timed_out = True
+                crawl.stopping_since = now
+                rt.terminate(crawl.proc)
+            elif crawl.stopping_since is not None and now - crawl.stopping_since > KILL_GRACE:
+                log.warning("crawl #%s of %s did not stop; killing it", crawl.run_id,
+                            crawl.site_id)
+                _signal(crawl.proc, signal.SIGKILL)
+    log.info(report.line())
+    return report
+
+
+# -- probes, repost watch, notifications -----------------------------------------------------
+
+
+def probe_all() -> None:
+    from govwatch.probe import probe_sites, summary_line
+
+    rt = runtime()
+    outcomes = probe_sites(rt.factory, rt.settings, None, stop=rt.stop)
+    log.info(summary_line(outcomes))
+
+
+def repost_watch() -> None:
+    from govwatch.watch import repost_watch as watch
+    from govwatch.watch import summary_line
+
+    rt = runtime()
+    results = watch(rt.factory, rt.settings, _now(rt.settings), stop=rt.stop)
+    log.info(summary_line(results))
+
+
+def notify_new(rt: Runtime | None = None) -> None:
+    from govwatch.notify import send_pending
+
+    rt = rt or runtime()
+    report = send_pending(rt.factory, rt.settings)
+    if report.sent or report.failed:
+        log.info("notifications: %s sent, %s failed", len(report.sent), len(report.failed))
+
+
+def notify_pending() -> None:
+    notify_new(runtime())
+
+
+# -- reports ---------------------------------------------------------------------------------
+
+
+def previous_period(kind: str, now: datetime) -> str:
+    """The period that ended before `now`: "2026-10", "2026-Q3", "2025"."""
+    if kind == "monthly":
+        year, month = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
+        return f"{year}-{month:02d}"
+    if kind == "quarterly":
+        quarter = (now.month - 1) // 3  # the current quarter's index 0..3
+        year, previous = (now.year, quarter) if quarter > 0 else (now.year - 1, 4)
+        return f"{year}-Q{previous}"
+    if kind == "annual":
+        return str(now.year - 1)
+    raise ValueError(kind)
+
+
+def _report(kind: str) -> list[Path]:
+    rt = runtime()
+    try:
+        from reports.cli import ReportUsageError, generate
+    except ImportError as exc:  # the reports package is optional for the service
+        log.warning("reports unavailable, %s report skipped: %s", kind, exc)
+        return []
+    period = previous_period(kind, _now(rt.settings))
+    out = Path(rt.settings.scheduler.report_dir)
+    written = []
+    for fmt in rt.settings.scheduler.report_formats:
+        if rt.stop.is_set():
+            break
+        try:
+            generated = generate(rt.settings, kind, period, fmt=fmt, out=out)
+        except ReportUsageError as exc:  # e.g. nothing was checked in the period
+            log.warning("%s report %s (%s) not written: %s", kind, period, fmt, exc)
+            continue
+        except Exception:  # one format failing (a missing browser for PDF) spares the others
+            log.exception("%s report %s (%s) failed", kind, period, fmt)
+            continue
+        written.append(generated.report)
+        log.info("%s report %s written: %s", kind, period, generated.report)
+    return written
+
+
+def report_monthly() -> None:
+    _report("monthly")
+
+
+def report_quarterly() -> None:
+    _report("quarterly")
+
+
+def report_annual() -> None:
+    _report("annual")
