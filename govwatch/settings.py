@@ -7,11 +7,15 @@ and key), so a typo never silently falls back to a default.
 
 Check options live under `[checks."<code>"]` (e.g. `points = 0.1`, `enabled = false`) and are
 validated against each check's defaults by `checks.catalogue.resolve_options`.
+
+Report scoring lives under `[scoring]` (pass mark, points and caps per check code, points of a
+stale column by class); the defaults and their sources are documented at `ScoringSettings`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -55,6 +59,206 @@ class CrawlerSettings:
     progress_interval: float = 2.0
     # Rows per database write from the crawl pipeline.
     batch_size: int = 200
+    # Worker processes that decode and extract fetched pages (crawler.pool), so that
+    # extraction runs on other cores than Scrapy and the database writes; 0 = in the crawl
+    # process. One is best on 2 cores: the crawl process itself needs the other core.
+    extract_workers: int = 1
+
+
+# Points deducted per finding of a `deduct` finding, by check code (the catalogue in
+# ../shared/spec/checks.md). Sources: 2015评分表 (国办发〔2015〕15号 附件) for the links and
+# columns rows; the rest are govwatch's own default of 2 points each, capped (see
+# DEFAULT_SCORING_CAPS), for supervisors to adjust to their own 评分细则.
+DEFAULT_SCORING_POINTS: dict[str, float] = {
+    "links.dead": 0.1,  # 2015评分表: 0.1 per dead link on other pages
+    "links.dead-home": 1.0,  # 2015评分表: 1 per dead link on the home page
+    "columns.stale": 4.0,  # used when a finding names no column class (see column_class_points)
+    "columns.blank": 5.0,  # 2015评分表: 5 per blank column
+    "identity.icp-missing": 2.0,
+    "identity.police-missing": 2.0,
+    "identity.site-code-missing": 2.0,
+    "identity.site-code-mismatch": 2.0,
+    "identity.conac-missing": 2.0,
+    "identity.name-missing": 2.0,
+    "identity.jiucuo-missing": 2.0,
+    "domain.not-gov": 2.0,
+    "archive.label-missing": 2.0,
+    "archive.time-missing": 2.0,
+    "repost.lapse": 2.0,
+    "content.traditional-chars": 2.0,
+    "content.banned-words": 2.0,
+    "content.commercial-ads": 2.0,
+    "meta.source-missing": 2.0,
+    "meta.pubdate-missing": 2.0,
+}
+# Largest deduction one check may cause in a period (0 = no cap). Per-page and per-link checks
+# are capped so that one systemic fault (a template without 来源) cannot outweigh everything else;
+# the 2015评分表 scores stale and blank columns per column without a cap.
+DEFAULT_SCORING_CAPS: dict[str, float] = {
+    "links.dead": 10.0,
+    "links.dead-home": 10.0,
+    "columns.stale": 0.0,
+    "columns.blank": 0.0,
+}
+# columns.stale by the column's class (the finding's evidence["class"]), 2015评分表:
+# 动态要闻 5, 通知公告/政策文件 4, 人事/规划计划 3 per stale column.
+DEFAULT_COLUMN_CLASS_POINTS: dict[str, float] = {
+    "news": 5.0,
+    "notice": 4.0,
+    "policy": 4.0,
+    "personnel": 3.0,
+    "plan": 3.0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringSettings:
+    """How reports/ scores a site for a period (`[scoring]`, `[scoring.points]`,
+    `[scoring.caps]`, `[scoring.column_class_points]`).
+
+    A site's score is 100 minus the deductions of its `deduct` findings (floor 0): per check,
+    points x findings (columns.stale: by column class), at most the check's cap. `veto`
+    findings fail the site whatever its score; `notice` findings are reported, never scored;
+    each finding's own stored severity counts. A site passes (合格) with no veto finding and a
+    score >= pass_score. Tables given in a settings file are merged into the defaults.
+    """
+
+    # A site scoring below this fails the period (检查指标: 60).
+    pass_score: float = 60.0
+    # Points per finding of a deduct check that `points` does not list.
+    default_points: float = 2.0
+    # Cap of a check that `caps` does not list (0 = no cap).
+    default_cap: float = 10.0
+    points: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SCORING_POINTS))
+    caps: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SCORING_CAPS))
+    column_class_points: dict[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_COLUMN_CLASS_POINTS)
+    )
+
+    def points_for(self, code: str, column_class: str | None = None) -> float:
+        if column_class is not None and column_class in self.column_class_points:
+            return self.column_class_points[column_class]
+        return self.points.get(code, self.default_points)
+
+    def cap_for(self, code: str) -> float:
+        """The largest deduction `code` may cause; 0 means no cap."""
+        return self.caps.get(code, self.default_cap)
+
+
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    """The dashboard (`[web]`, web/): sessions, cookies and the "re-check now" button."""
+
+    # Signs the session cookies (itsdangerous). Required: the dashboard refuses to start
+    # without one (a key generated at start-up would log everyone out at every restart, and
+    # two processes would disagree). At least 32 characters, e.g. the output of
+    # `python -c "import secrets; print(secrets.token_urlsafe(32))"`. Keep it secret.
+    secret_key: str = ""
+    # Seconds a login lasts, from the moment of logging in (8 hours: one working day).
+    session_max_age: int = 8 * 3600
+    # Send the session cookie over HTTPS only. Set true whenever the dashboard is served
+    # through TLS (it should be, outside a loopback demo).
+    cookie_secure: bool = False
+    # Seconds a "re-check now" request waits for the re-checked URL to answer.
+    recheck_timeout: float = 15.0
+    # Findings per page in the dashboard's lists.
+    page_size: int = 100
+    # Failed logins allowed per user name and client address within `login_window` seconds;
+    # beyond that, logins are refused until the window has passed (slows password guessing).
+    login_attempts: int = 5
+    login_window: int = 15 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSettings:
+    """Home-page availability probes (`[probe]`): `govwatch probe` and the scheduler's
+    probe.home job store them; availability.unreachable judges the stored series."""
+
+    # Seconds within which the whole home page (headers and every byte of the body) must have
+    # loaded, else the probe fails as a timeout (检查指标: 15 秒).
+    timeout: float = 15.0
+    # Sites probed at the same time (one thread and one request each).
+    concurrency: int = 8
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerSettings:
+    """The schedule of `govwatch serve` (`[scheduler]`); times are "HH:MM" in the settings'
+    timezone (Asia/Shanghai). `scheduler.job_table` turns this into the job table."""
+
+    # false: `govwatch serve` serves the dashboard only and schedules nothing.
+    enabled: bool = True
+    # The nightly crawl of every active site: one crawl process per site, at most
+    # crawl_concurrency at a time, portals first; each crawl is checked when it finishes.
+    crawl_enabled: bool = True
+    crawl_time: str = "02:00"
+    crawl_concurrency: int = 2
+    # A crawl still running after this many minutes is stopped (SIGTERM, then SIGKILL) and
+    # recorded as failed; the other sites' crawls go on.
+    crawl_timeout_minutes: float = 360.0
+    # Pages per site in scheduled crawls (0: the registry's crawl.max_pages).
+    crawl_max_pages: int = 0
+    # A nightly crawl missed while the service was down runs once when the service is back
+    # within this many minutes of the missed time (later, it waits for the next night).
+    crawl_misfire_grace_minutes: int = 720
+    # Home-page probes every N minutes: at least 20 a day are required (检查指标), so N <= 72.
+    probe_enabled: bool = True
+    probe_interval_minutes: int = 60
+    # Repost watch every N minutes: portals' important columns and the sites' repost columns,
+    # so that first-seen times are accurate to N minutes (the 12-hour repost rule).
+    repost_enabled: bool = True
+    repost_interval_minutes: int = 60
+    # New items per watched column whose article pages are fetched for their publication time.
+    repost_article_limit: int = 20
+    # Supervision reports of the period just ended, written under report_dir: monthly on the
+    # 1st, quarterly on 1 Jan/Apr/Jul/Oct, annual on 1 January, at these times.
+    reports_enabled: bool = True
+    monthly_report_time: str = "06:00"
+    quarterly_report_time: str = "07:00"
+    annual_report_time: str = "08:00"
+    report_dir: str = "reports-out"
+    report_formats: tuple[str, ...] = ("html", "xlsx")
+    # Notifications that failed are retried every N minutes (new veto findings are announced
+    # right after each check pass in any case).
+    notify_interval_minutes: int = 15
+    # One scheduler per database: the holder renews its heartbeat every heartbeat_seconds; a
+    # lock whose heartbeat is older than lock_stale_seconds is taken over by the next serve.
+    heartbeat_seconds: float = 20.0
+    lock_stale_seconds: float = 120.0
+    # Job ids run once as soon as the scheduler starts (operators; the end-to-end test),
+    # e.g. ["crawl.nightly", "probe.home"].
+    run_on_start: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """Announcing new veto findings (`[notify]`), once per finding and channel.
+
+    Email is on when smtp_host and mail_to are set; the webhook (a JSON POST of the finding in
+    the contract's shape) when webhook_url is set. A failed send is retried later.
+    """
+
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""  # "" = no SMTP login
+    smtp_password: str = ""
+    smtp_starttls: bool = False  # upgrade the connection with STARTTLS before logging in
+    mail_from: str = "govwatch@example.gov.cn"
+    mail_to: tuple[str, ...] = ()
+    webhook_url: str = ""
+    # Seconds per send (SMTP session or webhook request).
+    timeout: float = 10.0
+    # Veto findings first seen more than this many days ago are not announced: they are not
+    # news (a first start on an old database, or a channel that kept failing that long).
+    max_age_days: int = 7
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host and self.mail_to)
+
+    @property
+    def webhook_enabled(self) -> bool:
+        return bool(self.webhook_url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +266,14 @@ class Settings:
     database_url: str = "sqlite:///govwatch.db"
     timezone: str = TIMEZONE
     crawler: CrawlerSettings = field(default_factory=CrawlerSettings)
+    # Report scoring (reports/): see ScoringSettings.
+    scoring: ScoringSettings = field(default_factory=ScoringSettings)
+    # Availability probes, the service's schedule, notifications: see each class.
+    probe: ProbeSettings = field(default_factory=ProbeSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    # The dashboard (web/): see WebSettings.
+    web: WebSettings = field(default_factory=WebSettings)
     # Per-check overrides: {"links.dead": {"points": 0.1, "enabled": True}}.
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<defaults>"
@@ -108,11 +320,127 @@ def _merge_crawler(where: str, base: CrawlerSettings, data: Any) -> CrawlerSetti
     for name in ("download_timeout", "max_body_bytes", "concurrent_requests", "batch_size"):
         if getattr(result, name) <= 0:
             raise SettingsError(f"{where}: crawler.{name} 必须大于 0")
-    if result.retries < 0:
-        raise SettingsError(f"{where}: crawler.retries 不能为负数")
+    for name in ("retries", "extract_workers"):
+        if getattr(result, name) < 0:
+            raise SettingsError(f"{where}: crawler.{name} 不能为负数")
     for host, target in result.connect_to.items():
         if not isinstance(target, str) or ":" not in target:
             raise SettingsError(f"{where}: crawler.connect_to.{host} 应为 \"地址:端口\"")
+    return result
+
+
+def _merge_scoring(where: str, base: ScoringSettings, data: Any) -> ScoringSettings:
+    if not isinstance(data, dict):
+        raise SettingsError(f"{where}: [scoring] 应为表")
+    tables = ("points", "caps", "column_class_points")
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in tables:
+            if not isinstance(value, dict):
+                raise SettingsError(f"{where}: [scoring.{key}] 应为表")
+            merged = dict(getattr(base, key))
+            for name, number in value.items():
+                if isinstance(number, bool) or not isinstance(number, int | float):
+                    raise SettingsError(
+                        f"{where}: scoring.{key}.{name} 应为数值，而不是 {number!r}")
+                if number < 0:
+                    raise SettingsError(f"{where}: scoring.{key}.{name} 不能为负数")
+                merged[str(name)] = float(number)
+            changes[key] = merged
+        elif key in ("pass_score", "default_points", "default_cap"):
+            number = _coerce(where, f"scoring.{key}", getattr(base, key), value)
+            if number < 0:
+                raise SettingsError(f"{where}: scoring.{key} 不能为负数")
+            changes[key] = number
+        else:
+            raise SettingsError(f"{where}: 未知设置 scoring.{key}")
+    result = replace(base, **changes)
+    if result.pass_score > 100:
+        raise SettingsError(f"{where}: scoring.pass_score 不能大于 100")
+    return result
+
+
+def _merge_web(where: str, base: WebSettings, data: Any) -> WebSettings:
+    if not isinstance(data, dict):
+        raise SettingsError(f"{where}: [web] 应为表")
+    known = {f.name for f in fields(WebSettings)}
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise SettingsError(f"{where}: 未知设置 web.{key}")
+        changes[key] = _coerce(where, f"web.{key}", getattr(base, key), value)
+    result = replace(base, **changes)
+    if result.secret_key and len(result.secret_key) < 32:
+        raise SettingsError(f"{where}: web.secret_key 太短（至少 32 个字符）")
+    for name in ("session_max_age", "recheck_timeout", "page_size", "login_attempts",
+                 "login_window"):
+        if getattr(result, name) <= 0:
+            raise SettingsError(f"{where}: web.{name} 必须大于 0")
+    return result
+
+
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def _merge_section(where: str, name: str, base: Any, data: Any) -> Any:
+    """A flat settings table over the defaults in `base`, each key typed like its default."""
+    if not isinstance(data, dict):
+        raise SettingsError(f"{where}: [{name}] 应为表")
+    known = {f.name for f in fields(base)}
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise SettingsError(f"{where}: 未知设置 {name}.{key}")
+        changes[key] = _coerce(where, f"{name}.{key}", getattr(base, key), value)
+    return replace(base, **changes)
+
+
+def _merge_probe(where: str, base: ProbeSettings, data: Any) -> ProbeSettings:
+    result: ProbeSettings = _merge_section(where, "probe", base, data)
+    for name in ("timeout", "concurrency"):
+        if getattr(result, name) <= 0:
+            raise SettingsError(f"{where}: probe.{name} 必须大于 0")
+    return result
+
+
+def _merge_scheduler(where: str, base: SchedulerSettings, data: Any) -> SchedulerSettings:
+    result: SchedulerSettings = _merge_section(where, "scheduler", base, data)
+    for name in ("crawl_time", "monthly_report_time", "quarterly_report_time",
+                 "annual_report_time"):
+        if not _HHMM.match(getattr(result, name)):
+            raise SettingsError(f"{where}: scheduler.{name} 应为 \"HH:MM\"（如 \"02:00\"）")
+    for name in ("crawl_concurrency", "crawl_timeout_minutes", "crawl_misfire_grace_minutes",
+                 "probe_interval_minutes", "repost_interval_minutes", "notify_interval_minutes",
+                 "heartbeat_seconds"):
+        if getattr(result, name) <= 0:
+            raise SettingsError(f"{where}: scheduler.{name} 必须大于 0")
+    for name in ("crawl_max_pages", "repost_article_limit"):
+        if getattr(result, name) < 0:
+            raise SettingsError(f"{where}: scheduler.{name} 不能为负数")
+    if 24 * 60 // result.probe_interval_minutes < 20:
+        raise SettingsError(f"{where}: scheduler.probe_interval_minutes 不能超过 72"
+                            "（检查指标要求每天至少探测 20 次）")
+    if result.lock_stale_seconds <= 2 * result.heartbeat_seconds:
+        raise SettingsError(f"{where}: scheduler.lock_stale_seconds 必须大于 "
+                            "heartbeat_seconds 的两倍")
+    bad = [f for f in result.report_formats if f not in ("html", "xlsx", "pdf")]
+    if bad or not all(isinstance(f, str) for f in result.report_formats):
+        raise SettingsError(f"{where}: scheduler.report_formats 只能包含 html、xlsx、pdf")
+    if not all(isinstance(j, str) for j in result.run_on_start):
+        raise SettingsError(f"{where}: scheduler.run_on_start 应为任务编号的列表")
+    return result
+
+
+def _merge_notify(where: str, base: NotifySettings, data: Any) -> NotifySettings:
+    result: NotifySettings = _merge_section(where, "notify", base, data)
+    if not all(isinstance(a, str) and "@" in a for a in result.mail_to):
+        raise SettingsError(f"{where}: notify.mail_to 应为电子邮件地址的列表")
+    if not 0 < result.smtp_port < 65536:
+        raise SettingsError(f"{where}: notify.smtp_port 应在 1 到 65535 之间")
+    if result.timeout <= 0 or result.max_age_days <= 0:
+        raise SettingsError(f"{where}: notify.timeout 和 notify.max_age_days 必须大于 0")
+    if result.webhook_url and not result.webhook_url.startswith(("http://", "https://")):
+        raise SettingsError(f"{where}: notify.webhook_url 应以 http:// 或 https:// 开头")
     return result
 
 
@@ -155,6 +483,16 @@ def apply_mapping(settings: Settings, data: dict[str, Any], where: str) -> Setti
             changes[key] = _coerce(where, key, settings.timezone, value)
         elif key == "crawler":
             changes[key] = _merge_crawler(where, settings.crawler, value)
+        elif key == "scoring":
+            changes[key] = _merge_scoring(where, settings.scoring, value)
+        elif key == "web":
+            changes[key] = _merge_web(where, settings.web, value)
+        elif key == "probe":
+            changes[key] = _merge_probe(where, settings.probe, value)
+        elif key == "scheduler":
+            changes[key] = _merge_scheduler(where, settings.scheduler, value)
+        elif key == "notify":
+            changes[key] = _merge_notify(where, settings.notify, value)
         elif key == "checks":
             if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
                 raise SettingsError(f"{where}: [checks.\"代码\"] 应为表")
