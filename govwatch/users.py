@@ -1,0 +1,277 @@
+"""Dashboard users: `govwatch users add|list|passwd|disable|enable`, and the password rules.
+
+Users live in the database (store.models User, UserSite). A supervisor (督查人员) sees every
+site; a webmaster (网站管理员) sees only the sites listed for them. Passwords are stored only
+as argon2id hashes (argon2-cffi's defaults, which follow RFC 9106's recommendations); the
+dashboard (web/) verifies them with `verify_password` and re-hashes on login when the
+parameters change.
+
+Passwords never come from the command line (they would be in the shell history and in `ps`):
+they are prompted for twice when the terminal is interactive, or read from the first line of
+standard input with `--password-stdin` (for scripts). Every error is one line, exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TextIO
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from govwatch.settings import Settings
+from store import models as m
+
+SUPERVISOR, WEBMASTER = "supervisor", "webmaster"
+ROLES = (SUPERVISOR, WEBMASTER)
+ROLE_LABELS = {SUPERVISOR: "督查人员", WEBMASTER: "网站管理员"}
+NAME_PATTERN = re.compile(r"^[\w.@-]{1,64}$")  # \w includes Chinese characters
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 takes any length; this bounds the work an attacker can ask for
+
+_HASHER = PasswordHasher()
+# Verified against when the user name is unknown, so that a wrong name costs as much time as
+# a wrong password (no user enumeration by timing). Made on first use: a hash takes about a
+# second by design, and importing this module (every `govwatch` command does) must not.
+_DUMMY_PASSWORD = "govwatch-no-such-user"
+_DUMMY_HASH: str | None = None
+
+
+class UsersError(Exception):
+    """Input or state the operator can fix; printed as one line."""
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether `password` matches; without a hash (unknown user) a dummy hash is checked
+    instead so the answer takes the same time, and it is always False."""
+    global _DUMMY_HASH
+    if len(password) > MAX_PASSWORD:
+        return False
+    if not password_hash and _DUMMY_HASH is None:
+        _DUMMY_HASH = _HASHER.hash(_DUMMY_PASSWORD)
+    try:
+        ok = _HASHER.verify(password_hash or _DUMMY_HASH or "", password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    return ok and bool(password_hash)
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _HASHER.check_needs_rehash(password_hash)
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused, or None."""
+    if len(password) < MIN_PASSWORD:
+        return f"密码太短（至少 {MIN_PASSWORD} 个字符）"
+    if len(password) > MAX_PASSWORD:
+        return f"密码太长（至多 {MAX_PASSWORD} 个字符）"
+    if password.strip() != password:
+        return "密码首尾不能有空白字符"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    id: int
+    name: str
+    role: str
+    active: bool
+    sites: tuple[str, ...]
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+def add_user(session: Session, name: str, password: str, role: str,
+             sites: Sequence[str] = ()) -> UserInfo:
+    """Create a user; raises UsersError (one line) on anything the operator can fix."""
+    if not NAME_PATTERN.match(name):
+        raise UsersError(f"用户名 {name!r} 无效（1–64 个字母、数字、汉字或 . _ @ -）")
+    if role not in ROLES:
+        raise UsersError(f"未知角色 {role!r}（可用: {'、'.join(ROLES)}）")
+    site_ids = list(dict.fromkeys(sites))
+    if role == SUPERVISOR and site_ids:
+        raise UsersError("督查人员（supervisor）可查看全部站点，不能指定 --site")
+    if role == WEBMASTER and not site_ids:
+        raise UsersError("网站管理员（webmaster）至少需要一个 --site")
+    problem = password_problem(password)
+    if problem:
+        raise UsersError(problem)
+    if session.scalar(select(m.User.id).where(m.User.name == name)) is not None:
+        raise UsersError(f"用户 {name} 已存在")
+    known = set(session.scalars(select(m.Site.id).where(m.Site.id.in_(site_ids))))
+    unknown = [s for s in site_ids if s not in known]
+    if unknown:
+        raise UsersError(f"未登记的站点: {', '.join(unknown)}")
+    user = m.User(name=name, password_hash=hash_password(password), role=role, active=True,
+                  created_at=datetime.now(UTC))
+    session.add(user)
+    session.flush()
+    for site_id in site_ids:
+        session.add(m.UserSite(user_id=user.id, site_id=site_id))
+    session.flush()
+    return UserInfo(user.id, name, role, True, tuple(site_ids))
+
+
+def list_users(session: Session) -> list[UserInfo]:
+    sites: dict[int, list[str]] = {}
+    for user_id, site_id in session.execute(
+        select(m.UserSite.user_id, m.UserSite.site_id).order_by(m.UserSite.site_id)
+    ):
+        sites.setdefault(user_id, []).append(site_id)
+    return [
+        UserInfo(u.id, u.name, u.role, u.active, tuple(sites.get(u.id, ())))
+        for u in session.scalars(select(m.User).order_by(m.User.name))
+    ]
+
+
+def set_password(session: Session, name: str, password: str) -> None:
+    user = _get(session, name)
+    problem = password_problem(password)
+    if problem:
+        raise UsersError(problem)
+    user.password_hash = hash_password(password)
+
+
+def set_active(session: Session, name: str, active: bool) -> None:
+    _get(session, name).active = active
+
+
+def _get(session: Session, name: str) -> m.User:
+    user = session.scalar(select(m.User).where(m.User.name == name))
+    if user is None:
+        raise UsersError(f"用户 {name} 不存在")
+    return user
+
+
+# -- command line ------------------------------------------------------------------------
+
+
+def add_users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the `users` verb on govwatch's sub-command parser."""
+    p = sub.add_parser("users", help="看板用户（督查人员、网站管理员）",
+                       description="管理看板用户。密码从不出现在命令行上。")
+    users = p.add_subparsers(dest="users_verb", required=True, metavar="ACTION")
+    q = users.add_parser("add", help="添加用户")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--role", required=True, choices=ROLES,
+                   help="supervisor 督查人员（全部站点）| webmaster 网站管理员（指定站点）")
+    q.add_argument("--site", action="append", default=[], metavar="ID",
+                   help="网站管理员负责的站点（可重复）")
+    q.add_argument("--password-stdin", action="store_true",
+                   help="从标准输入的第一行读取密码（供脚本使用）")
+    q.set_defaults(func=cmd_users)
+    q = users.add_parser("list", help="列出用户")
+    q.set_defaults(func=cmd_users)
+    q = users.add_parser("passwd", help="重设用户密码")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--password-stdin", action="store_true",
+                   help="从标准输入的第一行读取密码（供脚本使用）")
+    q.set_defaults(func=cmd_users)
+    for verb, text in (("disable", "停用用户（立即退出登录）"), ("enable", "重新启用用户")):
+        q = users.add_parser(verb, help=text)
+        q.add_argument("name", metavar="NAME")
+        q.set_defaults(func=cmd_users)
+
+
+def read_password(from_stdin: bool, stdin: TextIO | None = None) -> str:
+    """The new password: the first line of stdin, or typed twice at an interactive prompt."""
+    stream = stdin if stdin is not None else sys.stdin
+    if from_stdin:
+        line = stream.readline()
+        if not line:
+            raise UsersError("标准输入为空，未读到密码")
+        return line.rstrip("\r\n")
+    if not stream.isatty():
+        raise UsersError("标准输入不是终端，无法提示输入密码；请使用 --password-stdin")
+    first = getpass.getpass("密码: ")
+    if getpass.getpass("再次输入密码: ") != first:
+        raise UsersError("两次输入的密码不一致")
+    return first
+
+
+@contextmanager
+def _factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    from sqlalchemy.exc import OperationalError
+
+    from store.session import current_revision, make_engine, session_factory
+
+    engine = make_engine(settings.database_url)
+    try:
+        try:
+            revision = current_revision(engine)
+        except OperationalError as exc:
+            raise UsersError(f"无法连接数据库: {' '.join(str(exc.orig).split())}") from None
+        if revision is None:
+            raise UsersError("数据库尚未初始化，请先运行 govwatch init")
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    """The `users` verb: one summary line on stdout, or one error line on stderr (exit 1)."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        return _run(args, settings)
+    except UsersError as exc:
+        print(f"错误: {exc}", file=sys.stderr)
+        return 1
+    except (OperationalError, ProgrammingError) as exc:
+        print(f"错误: 数据库操作失败: {' '.join(str(exc.orig).split())}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    with _factory(settings) as factory:
+        return _verb(args, factory)
+
+
+def _verb(args: argparse.Namespace, factory: sessionmaker[Session]) -> int:
+    verb = args.users_verb
+    if verb == "list":
+        with factory() as session:
+            rows = list_users(session)
+        for u in rows:
+            state = "启用" if u.active else "停用"
+            sites = ",".join(u.sites) if u.sites else ("全部" if u.role == SUPERVISOR else "-")
+            print(f"{u.name}\t{u.role}\t{state}\t{sites}")
+        print(f"共 {len(rows)} 个用户", file=sys.stderr)
+        return 0
+    if verb in ("add", "passwd"):
+        with factory() as session:  # fail on an unknown user before asking for a password
+            if verb == "passwd":
+                _get(session, args.name)
+            elif session.scalar(select(m.User.id).where(m.User.name == args.name)) is not None:
+                raise UsersError(f"用户 {args.name} 已存在")
+        password = read_password(args.password_stdin)
+        if verb == "passwd":
+            with factory() as session, session.begin():
+                set_password(session, args.name, password)
+            print(f"已重设用户 {args.name} 的密码")
+            return 0
+        with factory() as session, session.begin():
+            info = add_user(session, args.name, password, args.role, args.site)
+        where = f"，站点: {'、'.join(info.sites)}" if info.sites else "，可查看全部站点"
+        print(f"已添加用户 {info.name}（{info.role_label}{where}）")
+        return 0
+    with factory() as session, session.begin():
+        set_active(session, args.name, verb == "enable")
+    print(f"已{'启用' if verb == 'enable' else '停用'}用户 {args.name}")
+    return 0

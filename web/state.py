@@ -1,0 +1,27 @@
+"""What every request handler shares: settings, the database, templates, the catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment
+from sqlalchemy.orm import Session, sessionmaker
+
+from govwatch.settings import Settings
+from reports.build import Catalogue
+from reports.scoring import Scorer
+from web.auth import LoginThrottle
+from web.recheck import ClientFactory
+
+
+@dataclass(frozen=True, slots=True)
+class AppState:
+    settings: Settings
+    factory: sessionmaker[Session]
+    tz: ZoneInfo
+    scorer: Scorer
+    env: Environment
+    throttle: LoginThrottle
+    catalogue: Catalogue  # check titles and fixes, loaded once at start-up
+    client_factory: ClientFactory | None = None
