@@ -1,0 +1,78 @@
+"""Finding evidence as people read it: (label, text) pairs in Chinese, for the 整改清单 and
+the dashboard. Evidence is whatever JSON a check stored; known keys get a Chinese label,
+bookkeeping keys are hidden, empty values dropped and long values shortened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# Evidence keys as webmasters read them; unknown keys are shown as they are.
+EVIDENCE_LABELS = {
+    "reason": "原因", "status": "HTTP 状态", "anchor": "链接文字", "kind": "链接类型",
+    "final_url": "最终地址", "redirects": "重定向链", "method": "请求方式",
+    "error_kind": "错误类型", "error": "错误详情", "soft404": "软404", "footer": "页脚文字",
+    "registered": "登记值", "registered_url": "登记网址", "displayed": "页面展示",
+    "meta": "SiteIDCode 标签", "missing": "缺少", "header": "页头文字", "title": "网页标题",
+    "host": "域名", "hosts": "域名", "badges": "标识",
+    "name": "栏目名称", "class": "栏目类别", "class_name": "栏目类别", "level": "栏目层级",
+    "source": "来源", "cycle": "更新周期", "window_start": "统计起始", "window_end": "统计截止",
+    "newest": "最新信息时间", "newest_from": "最新时间依据", "newest_title": "最新信息标题",
+    "newest_url": "最新信息地址", "items": "信息条数", "veto": "单项否决",
+    "stale_news_notice": "未更新的动态/通知/政策栏目", "stale_total": "未更新栏目合计",
+    "blank_total": "空白栏目合计", "days": "天数", "dated_items": "有日期的信息",
+    "undated_items": "无日期的信息", "pages_examined": "检查页面数", "pages_sample": "页面示例",
+    "navigation_only": "首页仅为导航", "source_url": "源信息地址", "source_title": "源信息标题",
+    "source_time": "源信息时间", "repost_url": "转载地址", "repost_title": "转载标题",
+    "repost_time": "转载时间", "similarity": "标题相似度", "delay_hours": "延迟（小时）",
+    "delay_minutes": "延迟（分钟）", "window_hours": "时限（小时）", "placeholder": "占位文字",
+}
+# Evidence that only restates what the report itself shows (the points a check would deduct
+# are the report's business, from [scoring]) or duplicates another key.
+EVIDENCE_HIDDEN = frozenset({"points", "delay_total_minutes", "window_from",
+                             "source_time_from", "repost_time_from", "source_day_only"})
+COLUMN_CLASS_LABELS = {
+    "news": "动态要闻类", "notice": "通知公告类", "policy": "政策文件类", "personnel": "人事类",
+    "plan": "规划计划类", "static": "概况类", "other": "其他",
+}
+EVIDENCE_MAX = 300
+
+
+
+def evidence_pairs(evidence: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Evidence as (label, text) for people, in the check's order: empty values and
+    bookkeeping keys dropped, column classes in Chinese, long values shortened."""
+    pairs = []
+    for key, value in evidence.items():
+        kind = type(value)
+        if kind is str:
+            if not value:
+                continue
+            text = value
+        elif kind is int or kind is float:
+            text = str(value)
+        elif value is None or value is False:
+            continue
+        elif value is True:
+            text = "是"
+        elif kind is list or kind is tuple:
+            if not value:
+                continue
+            text = (" → " if key == "redirects" else "、").join(str(x) for x in value)
+        elif kind is dict:
+            if not value:
+                continue
+            text = "；".join(f"{k}: {value[k]}" for k in value)
+        else:
+            text = str(value)
+        if key in EVIDENCE_HIDDEN:
+            continue
+        if key == "class":
+            if "class_name" in evidence:
+                continue
+            text = COLUMN_CLASS_LABELS.get(text, text)
+        if len(text) > EVIDENCE_MAX:
+            text = text[: EVIDENCE_MAX - 1] + "…"
+        pairs.append((EVIDENCE_LABELS.get(key, key), text))
+    return tuple(pairs)

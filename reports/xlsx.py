@@ -1,0 +1,284 @@
+"""XLSX reports (openpyxl): one sheet per table, header row frozen and filtered, column widths
+fitted to Chinese text (a CJK character is about two Latin ones wide).
+
+Written in openpyxl's write-only mode (rows stream to disk; a year's 整改清单 can be long).
+Text from crawled pages is hostile input: control characters XML cannot carry are removed,
+and a value that starts with "=" is stored as text, never as a formula.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from reports import model as v
+from reports.render import remove_stale, site_file, temp_path
+
+MAX_WIDTH = 60.0
+MIN_WIDTH = 6.0
+MAX_CELL = 32767  # Excel's limit on the characters of one cell
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="F2ECEC")
+WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+
+Cell = str | int | float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    title: str  # the sheet name (<= 31 characters, none of []:*?/\)
+    header: tuple[str, ...]
+    rows: Sequence[Sequence[Cell]]
+    # Wrap long text in its (capped) column. Costs a styled cell each, so the long 整改清单
+    # sheets leave it off (their widest columns are URLs, which read fine clipped).
+    wrap: bool = True
+
+
+def display_width(text: str) -> float:
+    """Columns a string takes in a spreadsheet: wide (CJK, full-width) characters count 2."""
+    if text.isascii():
+        return float(len(text))
+    return float(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text))
+
+
+def clean(value: Cell) -> Cell:
+    """A value XML can carry: control characters removed, at most Excel's cell length."""
+    if isinstance(value, str):
+        text: str = ILLEGAL_CHARACTERS_RE.sub("", value)
+        return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return value
+
+
+class _Widths:
+    """Fitted column widths; the width of each distinct text is measured once (a 整改清单
+    repeats its titles, rules and fixes on every row)."""
+
+    def __init__(self, header: Sequence[str]) -> None:
+        self.cache: dict[str, float] = {}
+        self.out = [display_width(h) + 4 for h in header]  # room for the filter button
+
+    def add(self, row: Sequence[Cell]) -> None:
+        for i, value in enumerate(row):
+            if value is None:
+                continue
+            text = value if isinstance(value, str) else str(value)
+            width = self.cache.get(text)
+            if width is None:
+                width = max((display_width(line) for line in text.split("\n")), default=0.0)
+                self.cache[text] = width
+            if width + 2 > self.out[i]:
+                self.out[i] = width + 2
+
+    def result(self) -> list[float]:
+        return [max(MIN_WIDTH, min(MAX_WIDTH, w)) for w in self.out]
+
+
+def widths(table: Table) -> list[float]:
+    fitted = _Widths(table.header)
+    for row in table.rows:
+        fitted.add(row)
+    return fitted.result()
+
+
+def _value(ws: Any, value: Cell, style: Alignment | None) -> Any:
+    """A value to append: plain when it can be (fast), a cell when it needs a style or when
+    text would otherwise be taken for a formula."""
+    if isinstance(value, str):
+        value = clean(value)
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(ws, value=value)
+            cell.data_type = "s"  # text that looks like a formula stays text
+            if style is not None:
+                cell.alignment = style
+            return cell
+    if style is None:
+        return value
+    cell = WriteOnlyCell(ws, value=value)
+    cell.alignment = style
+    return cell
+
+
+def add_table(wb: Workbook, table: Table) -> None:
+    ws = wb.create_sheet(title=table.title)
+    fitted = widths(table)
+    for i, width in enumerate(fitted, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = round(width, 1)
+    ws.freeze_panes = "A2"
+    last = get_column_letter(len(table.header))
+    ws.auto_filter.ref = f"A1:{last}{len(table.rows) + 1}"
+    header = []
+    for name in table.header:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        header.append(cell)
+    ws.append(header)
+    styles = [(WRAP if w >= MAX_WIDTH else TOP) if table.wrap else None for w in fitted]
+    for row in table.rows:
+        ws.append([_value(ws, value, styles[i]) for i, value in enumerate(row)])
+
+
+def save(tables: Iterable[Table], path: Path, *, created: datetime | None = None) -> None:
+    wb = Workbook(write_only=True)
+    for table in tables:
+        add_table(wb, table)
+    if created is not None:
+        wb.properties.created = created.replace(tzinfo=None)
+        wb.properties.modified = created.replace(tzinfo=None)
+    wb.properties.creator = "govwatch"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(path)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def report_tables(r: v.Report) -> list[Table]:
+    """The report's tables, in the order of the document."""
+    summary: list[tuple[str, Cell]] = [
+        ("报告", r.title),
+        ("检查期间", f"{r.start_date} 至 {r.end_date}"),
+        ("检查方式", r.coverage_text),
+        ("检查网站数", r.stats.inspected),
+        ("合格网站数", r.stats.passed),
+        ("不合格网站数", r.stats.failed),
+        ("单项否决网站数", r.stats.veto_sites),
+        ("合格率（%）", _round(r.stats.pass_rate)),
+        ("较上期", r.rate_change_text or "—"),
+        ("平均得分", _round(r.stats.average_score)),
+        ("发现问题数", r.stats.findings),
+        ("新发现问题数", r.stats.new),
+        ("此前发现仍存在", r.persisting),
+        ("期内整改问题数", r.stats.fixed),
+        ("合格线（分）", r.pass_score),
+        ("生成时间", r.generated_at),
+    ]
+    if r.sample is not None:
+        summary += [
+            ("抽查比例", r.sample.rate),
+            ("随机种子", r.sample.seed),
+            ("样本数", r.sample.size),
+            ("总体数", r.sample.population),
+            ("抽样方法", r.sample.method),
+            ("抽样记录指纹", r.sample.digest),
+        ]
+    trend_head = "月份" if r.kind in ("monthly", "annual") else "季度"
+    tables = [
+        Table("总体情况", ("项目", "内容"), summary),
+        Table("网站得分", (
+            "排名", "网站名称", "网站标识", "级别", "网址", "得分", "扣分", "结论", "单项否决",
+            "扣分问题", "提示", "问题合计", "新发现", "此前发现", "期内整改", "期末未整改",
+            "上期得分", "较上期", "不合格原因", "主要扣分问题",
+        ), [
+            (s.rank, s.site.name, s.site.id, s.site.level_label, s.site.url, s.score,
+             s.deducted, s.result, s.veto_findings, s.deduct_findings, s.notice_findings,
+             s.findings, s.new, s.persisting, s.fixed, s.open_at_end, s.previous_score,
+             s.change_text, s.reasons, s.main_problems)
+            for s in r.sites
+        ]),
+        Table("不合格名单", ("序号", "网站名称", "网站标识", "级别", "网址", "得分", "不合格原因",
+                          "主要扣分问题"), [
+            (i, s.site.name, s.site.id, s.site.level_label, s.site.url, s.score, s.reasons,
+             s.main_problems)
+            for i, s in enumerate(r.failing, start=1)
+        ]),
+        Table("分级别", ("级别", "检查网站", "合格", "不合格", "合格率（%）", "平均得分",
+                       "问题数"), [
+            (x.label, x.inspected, x.passed, x.failed, _round(x.pass_rate),
+             _round(x.average_score), x.findings)
+            for x in r.levels
+        ]),
+        Table("按检查项", ("检查项", "代码", "性质", "问题数", "涉及网站", "单项否决", "扣分",
+                        "提示", "新发现", "期内整改", "期末未整改"), [
+            (c.title, c.code, c.severity_label, c.findings, c.sites, c.veto, c.deduct, c.notice,
+             c.new, c.fixed, c.open_at_end)
+            for c in r.checks
+        ]),
+        Table("典型问题", ("检查项", "代码", "性质", "涉及网站", "问题数", "示例网站", "问题描述",
+                        "问题对象", "所在页面", "整改方法"), [
+            (p.title, p.code, p.severity_label, p.sites, p.findings, e.site_name, e.message,
+             e.url, e.page, p.fix)
+            for p in r.typical for e in p.examples
+        ]),
+        Table("整改时效", ("检查项", "代码", "期内整改", "中位时长（天）", "平均时长（天）",
+                        "最长（天）"), [
+            (f.title, f.code or "合计", f.fixed, f.median_days, f.mean_days, f.max_days)
+            for f in r.fix_times
+        ]),
+        Table("趋势", (trend_head, "检查网站", "合格", "不合格", "合格率（%）", "平均得分",
+                     "问题数", "新发现", "整改"), [
+            (p.label, p.inspected, p.passed, p.failed, _round(p.pass_rate),
+             _round(p.average_score), p.findings, p.new, p.fixed)
+            for p in r.trend_periods
+        ]),
+        Table("网站趋势", ("网站名称", "网站标识", "级别",
+                        *(p.short_label for p in r.trend_periods)), [
+            (s.site.name, s.site.id, s.site.level_label, *s.trend) for s in r.sites
+        ]),
+    ]
+    if r.sample is not None:
+        tables.append(Table("抽查分层", ("级别", "网站总数", "抽取"), [
+            (s.label, s.population, s.drawn) for s in r.sample.strata
+        ]))
+        tables.append(Table("抽查样本", ("序号", "网站名称", "网站标识", "级别", "网址"), [
+            (i, s.name, s.id, s.level_label, s.url)
+            for i, s in enumerate(r.sample.sites, start=1)
+        ]))
+    return tables
+
+
+RECT_HEADER = ("序号", "检查项", "代码", "性质", "问题描述", "问题对象", "所在页面", "证据",
+               "依据", "整改方法", "首次发现", "最近发现", "状态")
+
+
+def rectification_tables(rect: v.Rectification) -> list[Table]:
+    c = rect.counts
+    about: list[tuple[str, Cell]] = [
+        ("网站名称", rect.site.name), ("网站标识", rect.site.id), ("网址", rect.site.url),
+        ("级别", rect.site.level_label), ("报告", rect.report_title),
+        ("期间", rect.period_label), ("需整改问题", len(rect.items)), ("单项否决", c["veto"]),
+        ("扣分", c["deduct"]), ("提示", c["notice"]), ("期后已整改", rect.fixed_since),
+        ("生成时间", rect.generated_at),
+    ]
+    items = [
+        (f.number, f.title, f.code, f.severity_label, f.message, f.url, f.page,
+         f.evidence_text, f.rule, f.fix, f.first_seen, f.last_seen, f.status)
+        for f in rect.items
+    ]
+    return [Table("说明", ("项目", "内容"), about),
+            Table("整改清单", RECT_HEADER, items, wrap=False)]
+
+
+def write_xlsx(report: v.Report, rects: Iterable[v.Rectification], out_dir: Path,
+               *, created: datetime | None = None) -> tuple[Path, Path, int]:
+    """report.xlsx plus sites/<id>.xlsx; returns (report path, sites dir, sites written)."""
+    main = out_dir / "report.xlsx"
+    save(report_tables(report), main, created=created)
+    sites_dir = out_dir / "sites"
+    sites_dir.mkdir(parents=True, exist_ok=True)
+    written: set[str] = set()
+    for rect in rects:
+        name = site_file(rect.site.id, "xlsx")
+        save(rectification_tables(rect), sites_dir / name, created=created)
+        written.add(name)
+    remove_stale(sites_dir, written, "xlsx")
+    return main, sites_dir, len(written)
