@@ -278,10 +278,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo(Path(args.out), as_of=args.as_of, keep_serving=args.serve)
 
 
-def cmd_not_yet(args: argparse.Namespace, settings: Settings) -> int:
-    raise UserError(f"govwatch {args.verb} 尚未实现（见 issues 列表）")
-
-
 # -- parser ------------------------------------------------------------------------------
 
 
@@ -325,11 +321,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--serve", action="store_true", help="完成后继续提供示例站点，按 Ctrl-C 退出")
     p.set_defaults(func=cmd_demo)
 
-    later = (("probe", "首页可用性探测"), ("report", "监管报告"), ("serve", "调度与看板"))
-    for verb, text in later:
-        p = sub.add_parser(verb, help=f"{text}（尚未实现）")
-        p.add_argument("rest", nargs=argparse.REMAINDER)
-        p.set_defaults(func=cmd_not_yet)
+    from govwatch.probe import add_probe_parser
+    from govwatch.serve import add_serve_parser
+    from govwatch.users import add_users_parser
+    from reports.cli import add_report_parser
+
+    add_probe_parser(sub)
+    add_report_parser(sub)
+    add_serve_parser(sub)
+    add_users_parser(sub)
     return parser
 
 
