@@ -8,7 +8,8 @@ that old crawls can be re-extracted from their stored bodies.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 FACTS_VERSION = 2
@@ -103,7 +104,7 @@ class PageFacts:
     page_kind: str = "other"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data: dict[str, Any] = _plain(self)
         data["_version"] = FACTS_VERSION
         return data
 
@@ -134,3 +135,26 @@ class PageFacts:
         if kwargs.get("archive") is not None:
             kwargs["archive"] = ArchiveLabel(**kwargs["archive"])
         return cls(**kwargs)
+
+
+_SCALARS = (str, int, float, bool, type(None))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """`dataclasses.asdict`, same result, several times faster: the crawl pipeline converts
+    every page's facts (hundreds of nested values) and asdict's generic recursion with
+    deep copies was a tenth of the crawl process's CPU."""
+    cls = type(value)
+    if cls in _SCALARS:
+        return value
+    names = _FIELD_NAMES.get(cls)
+    if names is None and hasattr(cls, "__dataclass_fields__"):
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if cls is tuple or cls is list:
+        return cls(_plain(v) for v in value)
+    if cls is dict:
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    return copy.deepcopy(value)

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 class PageItem(dict):  # type: ignore[type-arg]
     """A fetched page: site_id, url, final_url, status, depth, content_type, encoding, etag,
-    last_modified, not_modified, body (raw bytes of HTML pages), facts (PageFacts or None),
-    error_kind, error, elapsed_ms, parent_url."""
+    last_modified, not_modified, body (raw bytes of HTML pages), stored_body
+    (crawler.pool.StoredBody: the body's hash and compressed bytes, when the extraction
+    worker computed them already), facts (PageFacts or None), facts_data
+    (facts.to_dict(), when computed already), error_kind, error, elapsed_ms,
+    parent_url."""
 
 
 class ResultItem(dict):  # type: ignore[type-arg]

@@ -8,9 +8,7 @@ and shared by content hash.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import zlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,9 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.facts import FACTS_VERSION, PageFacts
 from crawler.items import PageItem, ResultItem
+from crawler.pool import StoredBody, stored_body
 from store import models as m
 
 log = logging.getLogger(__name__)
+
+# Tables, not mapped classes: an ORM bulk insert costs more than the SQL itself.
+PAGES: Any = m.Page.__table__
+FACTS: Any = m.PageFactsRow.__table__
+LINKS: Any = m.Link.__table__
 
 
 def insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -82,57 +86,67 @@ class StorePipeline:
         assert self.factory is not None, "pipeline used before open_spider"
         with self.factory() as session, session.begin():
             bodies: dict[str, dict[str, Any]] = {}
-            page_rows: list[tuple[m.Page, PageFacts | None]] = []
+            page_rows: list[dict[str, Any]] = []
+            page_facts: list[dict[str, Any] | None] = []
             link_rows: list[dict[str, Any]] = []
             for item in pages:
                 sha = None
+                stored: StoredBody | None = item.get("stored_body")
                 body: bytes | None = item.get("body")
-                if body:
-                    sha = hashlib.sha256(body).hexdigest()
-                    bodies.setdefault(sha, {"sha256": sha, "size": len(body),
-                                            "data": zlib.compress(body, 6)})
-                row = m.Page(
-                    crawl_run_id=self.run_id,
-                    site_id=item["site_id"],
-                    url=item["url"][:2048],
-                    final_url=(item.get("final_url") or None) and item["final_url"][:2048],
-                    status=item.get("status"),
-                    depth=item["depth"],
-                    content_type=(item.get("content_type") or None)
+                if stored is None and body:
+                    stored = stored_body(body)
+                if stored is not None:
+                    sha = stored.sha256
+                    bodies.setdefault(sha, {"sha256": sha, "size": stored.size,
+                                            "data": stored.data})
+                url = item["url"][:2048]
+                page_rows.append({
+                    "crawl_run_id": self.run_id,
+                    "site_id": item["site_id"],
+                    "url": url,
+                    "final_url": (item.get("final_url") or None) and item["final_url"][:2048],
+                    "status": item.get("status"),
+                    "depth": item["depth"],
+                    "content_type": (item.get("content_type") or None)
                     and item["content_type"][:255],
-                    encoding=item.get("encoding"),
-                    etag=(item.get("etag") or None) and item["etag"][:255],
-                    last_modified=(item.get("last_modified") or None)
+                    "encoding": item.get("encoding"),
+                    "etag": (item.get("etag") or None) and item["etag"][:255],
+                    "last_modified": (item.get("last_modified") or None)
                     and item["last_modified"][:64],
-                    not_modified=bool(item.get("not_modified")),
-                    body_sha256=sha,
-                    fetched_at=now,
-                    elapsed_ms=item.get("elapsed_ms"),
-                    error_kind=item.get("error_kind"),
-                    error=item.get("error"),
-                    parent_url=(item.get("parent_url") or None) and item["parent_url"][:2048],
-                )
+                    "not_modified": bool(item.get("not_modified")),
+                    "body_sha256": sha,
+                    "fetched_at": now,
+                    "elapsed_ms": item.get("elapsed_ms"),
+                    "error_kind": item.get("error_kind"),
+                    "error": item.get("error"),
+                    "parent_url": (item.get("parent_url") or None) and item["parent_url"][:2048],
+                })
                 facts: PageFacts | None = item.get("facts")
-                page_rows.append((row, facts))
+                page_facts.append(None if facts is None else
+                                  item.get("facts_data") or facts.to_dict())
                 if facts is not None:
+                    run_id, site_id = self.run_id, item["site_id"]
                     link_rows.extend(
-                        {"crawl_run_id": self.run_id, "site_id": item["site_id"],
-                         "page_url": row.url, "url": link.url[:2048], "kind": link.kind,
+                        {"crawl_run_id": run_id, "site_id": site_id,
+                         "page_url": url, "url": link.url[:2048], "kind": link.kind,
                          "text": link.text[:255]}
                         for link in facts.links
                     )
             insert_ignore(session, m.PageBody.__table__, list(bodies.values()))
-            session.add_all([row for row, _ in page_rows])
-            session.flush()
+            # Core, not ORM units of work: the ids come back in the rows' order
+            # (RETURNING, one statement per batch), which is all page_facts needs.
+            page_ids = session.execute(
+                insert(PAGES).returning(PAGES.c.id, sort_by_parameter_order=True), page_rows,
+            ).scalars().all() if page_rows else []
             fact_rows = [
-                {"page_id": row.id, "version": FACTS_VERSION, "data": facts.to_dict()}
-                for row, facts in page_rows
-                if facts is not None
+                {"page_id": page_id, "version": FACTS_VERSION, "data": data}
+                for page_id, data in zip(page_ids, page_facts, strict=True)
+                if data is not None
             ]
             if fact_rows:
-                session.execute(insert(m.PageFactsRow), fact_rows)
+                session.execute(insert(FACTS), fact_rows)
             if link_rows:
-                session.execute(insert(m.Link), link_rows)
+                session.execute(insert(LINKS), link_rows)
             if results:
                 insert_ignore(
                     session,

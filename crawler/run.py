@@ -65,9 +65,18 @@ def scrapy_settings(settings: Settings, sites: list[SiteEntry]) -> ScrapySetting
         "DNSCACHE_ENABLED": True,
         "REACTOR_THREADPOOL_MAXSIZE": 8,
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
+        # Scrapy starts this many asyncio tasks per response to process the callback's output
+        # in parallel; the pipeline is synchronous, so a few suffice (100 cost ~10% of CPU).
+        "CONCURRENT_ITEMS": 4,
+        "DOWNLOAD_HANDLERS": {
+            "http": "crawler.handlers.KeepAliveHTTPHandler",
+            "https": "crawler.handlers.KeepAliveHTTPHandler",
+        },
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.ConnectToMiddleware": 740,
             "crawler.middlewares.RetryAfterMiddleware": 560,
+            # The spider has no allowed_domains: offsite filtering is its own (per site).
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
         },
         "SPIDER_MIDDLEWARES": {
             # Depth and offsite handling are the spider's own (per registered site).

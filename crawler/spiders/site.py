@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -34,6 +34,7 @@ from crawler import extract
 from crawler.errors import ERROR_KINDS
 from crawler.facts import PageFacts
 from crawler.items import PageItem, ResultItem
+from crawler.pool import Analyser, StoredBody
 from govwatch.settings import CrawlerSettings
 from govwatch.site import SiteEntry
 
@@ -165,6 +166,11 @@ class SiteSpider(Spider):
         self.counters = Counters()
         # Loads a stored body by sha256 (for 304 answers); supplied by crawler.run.
         self.body_loader = body_loader
+        # Decoding and extraction of fetched pages, in worker processes (crawler.pool).
+        self.analyser = Analyser(gw.extract_workers)
+
+    def closed(self, reason: str) -> None:
+        self.analyser.close()
 
     # -- start ---------------------------------------------------------------------------
 
@@ -281,11 +287,12 @@ class SiteSpider(Spider):
 
     # -- responses -----------------------------------------------------------------------
 
-    def on_response(self, response: Response) -> Iterator[Any]:
+    async def on_response(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
         status = response.status
         if 300 <= status < 400 and status != 304 and response.headers.get("Location"):
-            yield from self._follow_redirect(response)
+            for out in self._follow_redirect(response):
+                yield out
             return
         if meta["gw"] == "check":
             method = meta["gw_method"]
@@ -294,11 +301,15 @@ class SiteSpider(Spider):
                 return
             soft404 = False
             if method == "GET" and status == 200 and _is_html(response) and response.body:
-                text, _ = extract.decode_html(response.body, _charset(response))
-                soft404 = extract.extract(response.url, text).says_not_found
-            yield from self._results(meta, status=status, final_url=response.url, soft404=soft404)
+                analysis = await self.analyser.run(response.url, response.body,
+                                                   _charset(response), store=False)
+                soft404 = analysis.facts.says_not_found
+            for out in self._results(meta, status=status, final_url=response.url,
+                                     soft404=soft404):
+                yield out
             return
-        yield from self._page_done(response)
+        async for out in self._page_done(response):
+            yield out
 
     def _follow_redirect(self, response: Response) -> Iterator[Any]:
         meta = response.meta
@@ -344,7 +355,7 @@ class SiteSpider(Spider):
                       errback=self.on_error, priority=response.request.priority
                       if response.request else 0, dont_filter=True)
 
-    def _page_done(self, response: Response) -> Iterator[Any]:
+    async def _page_done(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
         state = self.sites[meta["gw_site"]]
         status = response.status
@@ -358,14 +369,19 @@ class SiteSpider(Spider):
         internal = self._owner(response.url) == state.entry.id
         facts: PageFacts | None = None
         encoding: str | None = None
+        as_stored: StoredBody | None = None
+        facts_data: dict[str, Any] | None = None
         soft404 = False
         if status == 200 and internal and body and _is_html(response) \
                 and not extract.looks_binary(body):
-            text, encoding = extract.decode_html(body, _charset(response))
-            facts = extract.extract(response.url, text)
+            analysis = await self.analyser.run(response.url, body, _charset(response),
+                                               store=True)
+            facts, encoding, as_stored = analysis.facts, analysis.encoding, analysis.body
+            facts_data = analysis.facts_data
             soft404 = facts.says_not_found or self._like_not_found(response.url, facts)
         self.counters.pages += 1
-        yield from self._results(meta, status=status, final_url=response.url, soft404=soft404)
+        for out in self._results(meta, status=status, final_url=response.url, soft404=soft404):
+            yield out
         yield self._page_item(
             meta,
             status=status,
@@ -376,10 +392,14 @@ class SiteSpider(Spider):
             last_modified=_header(response, "Last-Modified"),
             not_modified=not_modified,
             body=body if facts is not None else None,
+            stored_body=as_stored,
             facts=facts,
+            facts_data=facts_data,
         )
         if facts is not None and not soft404:
-            yield from self._schedule_links(state, facts, meta["gw_depth"], meta["gw_origin"])
+            for request in self._schedule_links(state, facts, meta["gw_depth"],
+                                                meta["gw_origin"]):
+                yield request
 
     def _like_not_found(self, url: str, facts: PageFacts) -> bool:
         """Does this page look like the host's answer to a URL that cannot exist?"""

@@ -237,3 +237,31 @@ def test_changing_thresholds_in_settings_changes_the_findings(crawled: Crawled) 
     assert late and len(lapses_after) < len(lapses_before)  # a 24 h window forgives 12h01
     assert {r["url"] for r in findings(crawled.env, "--check", "repost.lapse")} == {
         r["url"] for r in lapses_before}
+
+
+def test_checks_that_rebuild_snapshots_find_the_same(crawled: Crawled) -> None:
+    """checks.runner keeps pass 1's snapshots only up to a page budget and rebuilds the rest
+    from the database for pass 2: with no budget at all the findings must not change."""
+    from datetime import datetime
+
+    from checks.runner import run_checks
+    from govwatch.cli import parse_as_of
+    from govwatch.settings import load_settings
+
+    before = findings(crawled.env, "--status", "all")
+    settings = load_settings(crawled.env["GOVWATCH_SETTINGS"])
+    engine = make_engine(crawled.env["GOVWATCH_DATABASE_URL"])
+    factory = session_factory(engine)
+    with factory() as session:
+        site_ids = list(session.scalars(select(m.Site.id).order_by(m.Site.id)))
+    now: datetime = parse_as_of(AS_OF, settings)
+    try:
+        rebuilt = run_checks(factory, settings, site_ids=site_ids, now=now, keep_pages=0)
+        kept = run_checks(factory, settings, site_ids=site_ids, now=now, keep_pages=10**9)
+    finally:
+        engine.dispose()
+    assert rebuilt.sites == kept.sites == len(site_ids) > 1
+    assert rebuilt.by_check == kept.by_check and sum(kept.by_check.values()) > 0
+    for summary in (rebuilt, kept):
+        assert (summary.counts.new, summary.counts.reopened, summary.counts.fixed) == (0, 0, 0)
+    assert findings(crawled.env, "--status", "all") == before
