@@ -218,25 +218,9 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def finding_dict(row: Any, tz: ZoneInfo) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "site": row.site_id,
-        "check": row.check,
-        "severity": row.severity,
-        "url": row.url,
-        "page": row.page,
-        "message": row.message,
-        "evidence": row.evidence,
-        "rule": row.rule,
-        "first_seen": row.first_seen.astimezone(tz).isoformat(timespec="seconds"),
-        "last_seen": row.last_seen.astimezone(tz).isoformat(timespec="seconds"),
-        "status": row.status,
-    }
-
-
 def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
     from store import models as m
+    from store.repo import finding_json
 
     factory = _factory(settings)
     query = select(m.Finding).order_by(m.Finding.site_id, m.Finding.check, m.Finding.page,
@@ -249,7 +233,7 @@ def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
         query = query.where(m.Finding.status == args.status)
     tz = _tz(settings)
     with factory() as session:
-        rows = [finding_dict(r, tz) for r in session.scalars(query)]
+        rows = [finding_json(r, tz) for r in session.scalars(query)]
     out = sys.stdout
     if args.format == "json":
         for row in rows:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from govwatch.settings import Settings
 from store import models as m
+from store.repo import finding_json
 
 log = logging.getLogger("govwatch.notify")
 
@@ -48,24 +49,6 @@ def channels(settings: Settings) -> list[str]:
     if settings.notify.webhook_enabled:
         out.append(WEBHOOK)
     return out
-
-
-def finding_json(row: m.Finding, tz: ZoneInfo) -> dict[str, Any]:
-    """A finding in the contract's JSON shape (interfaces.md section 3)."""
-    return {
-        "id": row.id,
-        "site": row.site_id,
-        "check": row.check,
-        "severity": row.severity,
-        "url": row.url,
-        "page": row.page,
-        "message": row.message,
-        "evidence": row.evidence,
-        "rule": row.rule,
-        "first_seen": row.first_seen.astimezone(tz).isoformat(timespec="seconds"),
-        "last_seen": row.last_seen.astimezone(tz).isoformat(timespec="seconds"),
-        "status": row.status,
-    }
 
 
 # -- senders ---------------------------------------------------------------------------------

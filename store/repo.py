@@ -7,7 +7,7 @@ import os
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select, update
@@ -193,3 +193,21 @@ def finish_run(session: Session, run_id: int, status: str, stats: dict[str, Any]
         .where(m.CrawlRun.id == run_id)
         .values(status=status, finished_at=utcnow(), stats=stats, error=error)
     )
+
+
+def finding_json(row: m.Finding, tz: tzinfo) -> dict[str, Any]:
+    """A finding in the contract's JSON shape (interfaces.md section 3)."""
+    return {
+        "id": row.id,
+        "site": row.site_id,
+        "check": row.check,
+        "severity": row.severity,
+        "url": row.url,
+        "page": row.page,
+        "message": row.message,
+        "evidence": row.evidence,
+        "rule": row.rule,
+        "first_seen": row.first_seen.astimezone(tz).isoformat(timespec="seconds"),
+        "last_seen": row.last_seen.astimezone(tz).isoformat(timespec="seconds"),
+        "status": row.status,
+    }
