@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from types import MappingProxyType
 
 from checks.base import Context, Finding, Rule, Severity, SiteSnapshot
-from checks.columns.common import CLASS_NAMES, blank_columns
+from checks.columns.common import blank_columns, column_finding
 
 RULE = Rule(
     code="columns.blank",
@@ -40,26 +40,8 @@ def check(site: SiteSnapshot, ctx: Context) -> Iterator[Finding]:
     limit = ctx.options["veto_count"]
     veto = f"全站空白栏目 {len(blank)} 个（达到 {limit} 个）" if len(blank) >= limit else None
     for column, reason in blank:
-        message = f"栏目“{column.name}”为空白栏目：{reason}"
-        if veto:
-            message += f"；{veto}，单项否决"
-        yield RULE.finding(
-            ctx,
-            url=column.url,
-            page=column.url,
-            message=message,
-            severity=Severity.VETO if veto else None,
-            evidence={
-                "name": column.name,
-                "class": column.type,
-                "class_name": CLASS_NAMES.get(column.type, column.type),
-                "level": column.level,
-                "source": column.source,
-                "reason": reason,
-                "placeholder": column.placeholder,
-                "items": len(column.items),
-                "status": column.status,
-                "blank_total": len(blank),
-                "veto": veto,
-            },
+        yield column_finding(
+            RULE, ctx, column, f"栏目“{column.name}”为空白栏目：{reason}", veto,
+            {"reason": reason, "placeholder": column.placeholder, "items": len(column.items),
+             "status": column.status, "blank_total": len(blank)},
         )

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from checks.base import Column, PageRef, SiteSnapshot
+from checks.base import Column, Context, Finding, PageRef, Rule, Severity, SiteSnapshot
 from checks.timeutil import describe_period, local_date, period_start
 from crawler.links import ATTACHMENT_EXTENSIONS
 from govwatch.site import SiteEntry
@@ -161,3 +161,27 @@ def is_stale(column: Column, now: datetime, cycle: object) -> bool:
 
 def cycle_text(cycle: object) -> str:
     return describe_period(cycle)
+
+
+def column_finding(rule: Rule, ctx: Context, column: Column, message: str, veto: str | None,
+                   evidence: Mapping[str, object]) -> Finding:
+    """A column-level finding (url = page = the column), veto when the site-level rule holds;
+    the column's identity leads the evidence of every column check."""
+    if veto:
+        message += f"；{veto}，单项否决"
+    return rule.finding(
+        ctx,
+        url=column.url,
+        page=column.url,
+        message=message,
+        severity=Severity.VETO if veto else None,
+        evidence={
+            "name": column.name,
+            "class": column.type,
+            "class_name": CLASS_NAMES.get(column.type, column.type),
+            "level": column.level,
+            "source": column.source,
+            **evidence,
+            "veto": veto,
+        },
+    )

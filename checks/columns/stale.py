@@ -32,6 +32,7 @@ from checks.base import Column, Context, Finding, Rule, Severity, SiteSnapshot
 from checks.columns.common import (
     CLASS_NAMES,
     blank_columns,
+    column_finding,
     cycle_for,
     cycle_text,
     is_stale,
@@ -124,27 +125,15 @@ def check(site: SiteSnapshot, ctx: Context) -> Iterator[Finding]:
                 f"超过{cycle_text(cycle)}未更新"
             )
         message = f"栏目“{column.name}”（{class_name}，更新周期{cycle_text(cycle)}）{what}"
-        if veto:
-            message += f"；{veto}，单项否决"
-        yield RULE.finding(
-            ctx,
-            url=column.url,
-            page=column.url,
-            message=message,
-            severity=Severity.VETO if veto else None,
-            evidence={
-                "name": column.name,
-                "class": column.type,
-                "class_name": class_name,
-                "level": column.level,
-                "source": column.source,
+        yield column_finding(
+            RULE, ctx, column, message, veto,
+            {
                 "cycle": cycle_text(cycle),
                 "window_start": local_date(start).isoformat(),
                 "newest": fmt(column.newest),
                 "newest_from": column.newest_from,
                 "items": len(column.items),
                 "points": points.get(column.type),
-                "veto": veto,
                 "stale_news_notice": news_notice,
                 "stale_total": len(stale),
                 "blank_total": blanks,
