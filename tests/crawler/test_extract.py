@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import html as htmlmod
-import json
 import random
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,11 +13,9 @@ from crawler.decode import decode_html, looks_binary
 from crawler.extract import extract
 from crawler.facts import LINK_KINDS, PageFacts
 from crawler.identifiers import normalise_space
+from tests.crawler.realpages import SHARED, URL, label_id, labels, real_page
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-REALPAGES = SHARED / "realpages"
 SEED_001 = SHARED / "seeds" / "001_d42a7317affeaaf8.txt"
-URL = "https://www.example.gov.cn/col/art/2024/1.html"
 
 # labels.json says `site_id_code_meta: null` ("no such tag") for these pages, but their bytes
 # carry <meta name="SiteIDCode" content="...">: a labelling slip, not an extraction error. The
@@ -34,33 +30,13 @@ _RAW_SITEIDCODE = re.compile(
 )
 
 
-def _labels() -> list[dict[str, Any] | None]:
-    path = REALPAGES / "labels.json"
-    if not path.is_file():
-        return [None]  # the test below fails with a message; never a silent skip
-    labels: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
-    return list(labels)
-
-
-def _id(label: dict[str, Any] | None) -> str:
-    return "missing-realpages" if label is None else str(label["file"])
-
-
-def _real_page(label: dict[str, Any] | None) -> tuple[PageFacts, str]:
-    if label is None:
-        pytest.fail(f"real pages not found at {REALPAGES} (expected labels.json and pages/)")
-    body = (REALPAGES / label["file"]).read_bytes()
-    text, _ = decode_html(body)
-    return extract(URL, text), text
-
-
 def _norm(values: list[str] | None) -> set[str]:
     return {normalise_space(v) for v in values or []}
 
 
-@pytest.mark.parametrize("label", _labels(), ids=_id)
+@pytest.mark.parametrize("label", labels(), ids=label_id)
 def test_realpage_identity_agrees_with_labels(label: dict[str, Any] | None) -> None:
-    facts, _ = _real_page(label)
+    facts, _ = real_page(label)
     assert label is not None
     # null label = no such string in the page: we must extract nothing either.
     assert set(facts.icp) == _norm(label["icp"])
@@ -77,9 +53,9 @@ def test_realpage_identity_agrees_with_labels(label: dict[str, Any] | None) -> N
     assert not facts.says_not_found
 
 
-@pytest.mark.parametrize("label", _labels(), ids=_id)
+@pytest.mark.parametrize("label", labels(), ids=label_id)
 def test_realpage_meta_siteidcode_agrees_with_labels(label: dict[str, Any] | None) -> None:
-    facts, text = _real_page(label)
+    facts, text = real_page(label)
     assert label is not None
     expected = label["site_id_code_meta"]
     slip = META_LABEL_SLIPS.get(label["file"])
@@ -94,9 +70,9 @@ def test_realpage_meta_siteidcode_agrees_with_labels(label: dict[str, Any] | Non
         assert facts.meta.get("siteidcode") == expected
 
 
-@pytest.mark.parametrize("label", _labels(), ids=_id)
+@pytest.mark.parametrize("label", labels(), ids=label_id)
 def test_realpage_footer_and_header(label: dict[str, Any] | None) -> None:
-    facts, _ = _real_page(label)
+    facts, _ = real_page(label)
     assert label is not None
     # What the identity checks read: every identifier shown is in the footer text...
     folded = facts.footer_text.replace(" ", "")

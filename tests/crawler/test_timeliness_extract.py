@@ -7,20 +7,16 @@ from __future__ import annotations
 import html as htmlmod
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from crawler.dates import parse_date, parse_meta_date
-from crawler.decode import decode_html
 from crawler.extract import extract
 from crawler.facts import ArchiveLabel, PageFacts
+from tests.crawler.realpages import SHARED, URL, label_id, labels, real_page
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-REALPAGES = SHARED / "realpages"
 SEEDS = SHARED / "seeds"
-URL = "https://www.example.gov.cn/col/art/2024/1.html"
 BASE = "https://www.example.gov.cn"
 
 # Labelling slips found while writing these tests (the test checks the page bytes instead and
@@ -37,25 +33,6 @@ _SOURCE_LABEL = re.compile(r"^\W*(?:信息|文章)?(?:来|來)\s*源\s*[:：﹕]
 _TRAILING = " |｜】]\u3000"
 
 
-def _labels() -> list[dict[str, Any] | None]:
-    path = REALPAGES / "labels.json"
-    if not path.is_file():
-        return [None]  # the tests below fail with a message; never a silent skip
-    labels: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
-    return list(labels)
-
-
-def _id(label: dict[str, Any] | None) -> str:
-    return "missing-realpages" if label is None else str(label["file"])
-
-
-def _real(label: dict[str, Any] | None) -> tuple[PageFacts, str]:
-    if label is None:
-        pytest.fail(f"real pages not found at {REALPAGES} (expected labels.json and pages/)")
-    text, _ = decode_html((REALPAGES / label["file"]).read_bytes())
-    return extract(URL, text), text
-
-
 def source_value(displayed: str) -> str:
     """The value part of a labelled source line: "信息来源： 省发改委" -> "省发改委". A template
     that repeats its label ("来源： 来源：省文化和旅游厅") shows the value after the last one."""
@@ -68,9 +45,9 @@ def source_value(displayed: str) -> str:
     return value.strip(_TRAILING)
 
 
-@pytest.mark.parametrize("label", _labels(), ids=_id)
+@pytest.mark.parametrize("label", labels(), ids=label_id)
 def test_realpage_publication_time(label: dict[str, Any] | None) -> None:
-    facts, _ = _real(label)
+    facts, _ = real_page(label)
     assert label is not None
     publication = label["publication"]
     visible, meta = publication["published_visible"], publication["pubdate_meta"]
@@ -91,9 +68,9 @@ def test_realpage_publication_time(label: dict[str, Any] | None) -> None:
         assert facts.published != stamp
 
 
-@pytest.mark.parametrize("label", _labels(), ids=_id)
+@pytest.mark.parametrize("label", labels(), ids=label_id)
 def test_realpage_source(label: dict[str, Any] | None) -> None:
-    facts, text = _real(label)
+    facts, text = real_page(label)
     assert label is not None
     publication = label["publication"]
     if publication["source_visible"] is not None:
@@ -108,9 +85,9 @@ def test_realpage_source(label: dict[str, Any] | None) -> None:
         assert facts.source == ""
 
 
-@pytest.mark.parametrize("label", _labels(), ids=_id)
+@pytest.mark.parametrize("label", labels(), ids=label_id)
 def test_realpage_list_item_dates(label: dict[str, Any] | None) -> None:
-    facts, _ = _real(label)
+    facts, _ = real_page(label)
     assert label is not None
     dated = [sorted(item.date for item in block.items if item.date) for block in facts.lists]
     expected = label["list_item_dates"]
@@ -128,9 +105,9 @@ def test_realpage_list_item_dates(label: dict[str, Any] | None) -> None:
             assert item.title and item.title not in ("更多", "首页", "下一页")
 
 
-@pytest.mark.parametrize("label", _labels(), ids=_id)
+@pytest.mark.parametrize("label", labels(), ids=label_id)
 def test_realpage_archive_traps(label: dict[str, Any] | None) -> None:
-    facts, _ = _real(label)
+    facts, _ = real_page(label)
     assert label is not None
     # No real page here is archived; several carry traps (a stamp image with an empty switch,
     # 已归档 only on a navigation link): none may count.
@@ -139,9 +116,9 @@ def test_realpage_archive_traps(label: dict[str, Any] | None) -> None:
     assert not facts.placeholder
 
 
-@pytest.mark.parametrize("label", _labels(), ids=_id)
+@pytest.mark.parametrize("label", labels(), ids=label_id)
 def test_realpage_kind_and_navigation(label: dict[str, Any] | None) -> None:
-    facts, _ = _real(label)
+    facts, _ = real_page(label)
     assert label is not None
     if label["publication"]["published_visible"] is not None:
         assert facts.page_kind == "article"
@@ -153,12 +130,12 @@ def test_realpage_kind_and_navigation(label: dict[str, Any] | None) -> None:
 
 
 def test_realpage_navigation_reads_menus_not_footers() -> None:
-    by_file = {label["file"]: label for label in _labels() if label is not None}
-    facts, _ = _real(by_file["pages/024.html"])
+    by_file = {label["file"]: label for label in labels() if label is not None}
+    facts, _ = real_page(by_file["pages/024.html"])
     assert [link.text for link in facts.nav] == [
         "网站首页", "重大项目建设", "新闻中心", "政务公开", "党工信息", "政民互动",
     ]  # fmt: skip
-    facts, _ = _real(by_file["pages/030.html"])
+    facts, _ = real_page(by_file["pages/030.html"])
     texts = [link.text for link in facts.nav]
     assert texts[:3] == ["首页", "走进黄埔", "新闻资讯"]
     assert "网站地图" not in texts and "隐私安全" not in texts  # the footer menu
