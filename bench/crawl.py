@@ -1109,7 +1109,14 @@ def govwatch_counts(db_url: str) -> tuple[int | None, int | None, str]:
             rows = conn.execute(
                 sa.text("SELECT COUNT(*) FROM link_results WHERE crawl_run_id = :r"), {"r": run}
             ).scalar()
-        return pages, checks, f"crawl run {run}: {rows} link_results rows"
+            raw = conn.execute(sa.text("SELECT stats FROM crawl_runs WHERE id = :r"),
+                               {"r": run}).scalar()
+        stats = json.loads(raw) if isinstance(raw, str) else (raw or {})
+        split = ""
+        if "cpu_crawl_s" in stats:  # where the CPU went (crawler.run records it)
+            split = (f"; crawl phase {stats.get('seconds')} s, CPU: crawl process "
+                     f"{stats['cpu_crawl_s']} s, extraction workers {stats['cpu_workers_s']} s")
+        return pages, checks, f"crawl run {run}: {rows} link_results rows{split}"
     finally:
         engine.dispose()
 

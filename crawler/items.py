@@ -1,16 +1,16 @@
 """What the spider hands to the pipeline. Plain dicts (Scrapy accepts them as items);
-the subclasses only tell the pipeline which table a row is for."""
+the subclasses only tell the pipeline which table a row is for. Pages analysed in the crawl
+process come as crawler.pool.PageRecord (with body, facts and links); pages a worker analysed
+are stored by that worker and never reach the pipeline."""
 
 from __future__ import annotations
 
 
 class PageItem(dict):  # type: ignore[type-arg]
-    """A fetched page: site_id, url, final_url, status, depth, content_type, encoding, etag,
-    last_modified, not_modified, body (raw bytes of HTML pages), stored_body
-    (crawler.pool.StoredBody: the body's hash and compressed bytes, when the extraction
-    worker computed them already), facts (PageFacts or None), facts_data
-    (facts.to_dict(), when computed already), error_kind, error, elapsed_ms,
-    parent_url."""
+    """A fetched page that is not analysed (an error, a redirect, a non-HTML answer), or
+    the row of one about to be: site_id, url, final_url, status, depth, content_type,
+    encoding, etag, last_modified, not_modified, error_kind, error, elapsed_ms, parent_url
+    (crawler.pipelines.PAGE_FIELDS)."""
 
 
 class ResultItem(dict):  # type: ignore[type-arg]

@@ -4,11 +4,16 @@ Rows are buffered and written in one transaction per batch (`crawler.batch_size`
 whatever is pending when the spider closes, including on Ctrl-C), so a crawl that is stopped
 leaves whole batches behind and never a half-written page. Bodies are stored zlib-compressed
 and shared by content hash.
+
+`write_pages` is the one definition of how a page is stored; the extraction workers
+(crawler.pool) call it for the pages they analyse, this pipeline for the others (errors,
+non-HTML answers, and every page when extraction runs in the crawl process).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,9 +23,9 @@ from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from crawler.facts import FACTS_VERSION, PageFacts
+from crawler.facts import FACTS_VERSION
 from crawler.items import PageItem, ResultItem
-from crawler.pool import StoredBody, stored_body
+from crawler.pool import PageRecord
 from store import models as m
 
 log = logging.getLogger(__name__)
@@ -41,6 +46,79 @@ def insert_ignore(session: Session, table: Any, rows: list[dict[str, Any]]) -> N
     session.execute(module.insert(table).on_conflict_do_nothing(), rows)
 
 
+def _cut(value: str | None, limit: int) -> str | None:
+    return value[:limit] if value else None
+
+
+def page_record(item: PageItem) -> PageRecord:
+    """The record of a page the spider did not have analysed (no body, facts or links)."""
+    return PageRecord(row={name: item.get(name) for name in PAGE_FIELDS})
+
+
+# The pages columns a PageRecord's row carries (the writer adds run id, body hash and time).
+PAGE_FIELDS = ("site_id", "url", "final_url", "status", "depth", "content_type", "encoding",
+               "etag", "last_modified", "not_modified", "elapsed_ms", "error_kind", "error",
+               "parent_url")
+
+
+def write_pages(session: Session, run_id: int, records: Sequence[PageRecord],
+                now: datetime) -> None:
+    """Insert the records' bodies, pages, facts and links (the caller owns the transaction)."""
+    if not records:
+        return
+    bodies: dict[str, dict[str, Any]] = {}
+    page_rows: list[dict[str, Any]] = []
+    link_rows: list[dict[str, Any]] = []
+    for record in records:
+        row = record.row
+        stored = record.body
+        if stored is not None:
+            bodies.setdefault(stored.sha256, {"sha256": stored.sha256, "size": stored.size,
+                                              "data": stored.data})
+        url = row["url"][:2048]
+        page_rows.append({
+            "crawl_run_id": run_id,
+            "site_id": row["site_id"],
+            "url": url,
+            "final_url": _cut(row.get("final_url"), 2048),
+            "status": row.get("status"),
+            "depth": row["depth"],
+            "content_type": _cut(row.get("content_type"), 255),
+            "encoding": row.get("encoding"),
+            "etag": _cut(row.get("etag"), 255),
+            "last_modified": _cut(row.get("last_modified"), 64),
+            "not_modified": bool(row.get("not_modified")),
+            "body_sha256": stored.sha256 if stored is not None else None,
+            "fetched_at": now,
+            "elapsed_ms": row.get("elapsed_ms"),
+            "error_kind": row.get("error_kind"),
+            "error": row.get("error"),
+            "parent_url": _cut(row.get("parent_url"), 2048),
+        })
+        if record.facts_data is not None:
+            site_id = row["site_id"]
+            link_rows.extend(
+                {"crawl_run_id": run_id, "site_id": site_id, "page_url": url,
+                 "url": link_url[:2048], "kind": kind, "text": text[:255]}
+                for link_url, kind, text in record.links
+            )
+    insert_ignore(session, m.PageBody.__table__, list(bodies.values()))
+    # Core, not ORM units of work: the ids come back in the rows' order (RETURNING, one
+    # statement per batch), which is all page_facts needs.
+    page_ids = session.execute(
+        insert(PAGES).returning(PAGES.c.id, sort_by_parameter_order=True), page_rows,
+    ).scalars().all()
+    fact_rows = [
+        {"page_id": page_id, "version": FACTS_VERSION, "data": record.facts_data}
+        for page_id, record in zip(page_ids, records, strict=True)
+        if record.facts_data is not None
+    ]
+    if fact_rows:
+        session.execute(insert(FACTS), fact_rows)
+    if link_rows:
+        session.execute(insert(LINKS), link_rows)
+
+
 class StorePipeline:
     """Needs `spider.session_factory` and `spider.run_id` (set by crawler.run)."""
 
@@ -49,7 +127,7 @@ class StorePipeline:
         self.factory: sessionmaker[Session] | None = None
         self.run_id = 0
         self.batch_size = batch_size
-        self.pages: list[PageItem] = []
+        self.pages: list[PageRecord] = []
         self.results: dict[str, ResultItem] = {}
         self.written_pages = 0
         self.written_results = 0
@@ -64,8 +142,10 @@ class StorePipeline:
         self.run_id = spider.run_id  # type: ignore[union-attr]
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        if isinstance(item, PageItem):
+        if isinstance(item, PageRecord):
             self.pages.append(item)
+        elif isinstance(item, PageItem):
+            self.pages.append(page_record(item))
         elif isinstance(item, ResultItem):
             # The first verdict on a URL wins; later ones (same URL reached twice in a race)
             # are the same request's echo and are dropped.
@@ -85,68 +165,7 @@ class StorePipeline:
         now = datetime.now(UTC)
         assert self.factory is not None, "pipeline used before open_spider"
         with self.factory() as session, session.begin():
-            bodies: dict[str, dict[str, Any]] = {}
-            page_rows: list[dict[str, Any]] = []
-            page_facts: list[dict[str, Any] | None] = []
-            link_rows: list[dict[str, Any]] = []
-            for item in pages:
-                sha = None
-                stored: StoredBody | None = item.get("stored_body")
-                body: bytes | None = item.get("body")
-                if stored is None and body:
-                    stored = stored_body(body)
-                if stored is not None:
-                    sha = stored.sha256
-                    bodies.setdefault(sha, {"sha256": sha, "size": stored.size,
-                                            "data": stored.data})
-                url = item["url"][:2048]
-                page_rows.append({
-                    "crawl_run_id": self.run_id,
-                    "site_id": item["site_id"],
-                    "url": url,
-                    "final_url": (item.get("final_url") or None) and item["final_url"][:2048],
-                    "status": item.get("status"),
-                    "depth": item["depth"],
-                    "content_type": (item.get("content_type") or None)
-                    and item["content_type"][:255],
-                    "encoding": item.get("encoding"),
-                    "etag": (item.get("etag") or None) and item["etag"][:255],
-                    "last_modified": (item.get("last_modified") or None)
-                    and item["last_modified"][:64],
-                    "not_modified": bool(item.get("not_modified")),
-                    "body_sha256": sha,
-                    "fetched_at": now,
-                    "elapsed_ms": item.get("elapsed_ms"),
-                    "error_kind": item.get("error_kind"),
-                    "error": item.get("error"),
-                    "parent_url": (item.get("parent_url") or None) and item["parent_url"][:2048],
-                })
-                facts: PageFacts | None = item.get("facts")
-                page_facts.append(None if facts is None else
-                                  item.get("facts_data") or facts.to_dict())
-                if facts is not None:
-                    run_id, site_id = self.run_id, item["site_id"]
-                    link_rows.extend(
-                        {"crawl_run_id": run_id, "site_id": site_id,
-                         "page_url": url, "url": link.url[:2048], "kind": link.kind,
-                         "text": link.text[:255]}
-                        for link in facts.links
-                    )
-            insert_ignore(session, m.PageBody.__table__, list(bodies.values()))
-            # Core, not ORM units of work: the ids come back in the rows' order
-            # (RETURNING, one statement per batch), which is all page_facts needs.
-            page_ids = session.execute(
-                insert(PAGES).returning(PAGES.c.id, sort_by_parameter_order=True), page_rows,
-            ).scalars().all() if page_rows else []
-            fact_rows = [
-                {"page_id": page_id, "version": FACTS_VERSION, "data": data}
-                for page_id, data in zip(page_ids, page_facts, strict=True)
-                if data is not None
-            ]
-            if fact_rows:
-                session.execute(insert(FACTS), fact_rows)
-            if link_rows:
-                session.execute(insert(LINKS), link_rows)
+            write_pages(session, self.run_id, pages, now)
             if results:
                 insert_ignore(
                     session,

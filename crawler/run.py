@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import resource
 import sys
 import time
 import zlib
@@ -82,7 +83,18 @@ def scrapy_settings(settings: Settings, sites: list[SiteEntry]) -> ScrapySetting
             # Depth and offsite handling are the spider's own (per registered site).
             "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            # WHY off: every spider middleware wraps every request and item the spider
+            # yields in one more async generator, and these earn nothing here. The spider
+            # sets Referer itself (SiteSpider._referer: the no-referrer-when-downgrade rule
+            # of RefererMiddleware's default policy); UrlLengthMiddleware would drop a long
+            # link target without a verdict, while every URL must get one (traps are the
+            # spider's own check); MetaCopyDetection is a development aid.
+            "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+            "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+            "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
         },
+        # Per-response byte counting nobody reads (the spider keeps its own counters).
+        "DOWNLOADER_STATS": False,
         "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
         "GOVWATCH_CRAWLER": gw,
     })
@@ -153,7 +165,7 @@ def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
     crawler = process.create_crawler(SiteSpider)
     process.crawl(crawler, sites=sites, gw=settings.crawler, previous=previous,
                   max_pages=max_pages, body_loader=load_body, session_factory=factory,
-                  run_id=run_id)
+                  run_id=run_id, database_url=settings.database_url)
 
     ticker: Any = None
     if progress:
@@ -182,11 +194,16 @@ def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
         error = f"finish_reason={reason}"
     spider = crawler.spider
     counters = spider.counters if isinstance(spider, SiteSpider) else None
+    own, children = (resource.getrusage(who)
+                     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     stats = {
         "pages": counters.pages if counters else 0,
         "checks": counters.checks if counters else 0,
         "errors": counters.errors if counters else 0,
         "seconds": round(time.monotonic() - counters.started, 2) if counters else 0,
+        # CPU seconds of this process and of its extraction workers (for tuning).
+        "cpu_crawl_s": round(own.ru_utime + own.ru_stime, 1),
+        "cpu_workers_s": round(children.ru_utime + children.ru_stime, 1),
     }
     with factory() as session, session.begin():
         repo.finish_run(session, run_id, status, stats, error)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -32,9 +32,9 @@ from twisted.python.failure import Failure
 
 from crawler import extract
 from crawler.errors import ERROR_KINDS
-from crawler.facts import PageFacts
 from crawler.items import PageItem, ResultItem
-from crawler.pool import Analyser, StoredBody
+from crawler.pipelines import write_pages
+from crawler.pool import Analyser, PageRecord, StoreTarget, Verdict
 from govwatch.settings import CrawlerSettings
 from govwatch.site import SiteEntry
 
@@ -117,6 +117,15 @@ def _charset(response: Response) -> str | None:
     return None
 
 
+def referer_headers(source: str | None, target: str) -> dict[str, str]:
+    """Referer for a request to `target` found on page `source`: sent unless it would leak
+    an https page to plain http (no-referrer-when-downgrade, what browsers and Scrapy's
+    default policy do). Some sites refuse images and attachments requested without one."""
+    if not source or (source.startswith("https:") and not target.startswith("https:")):
+        return {}
+    return {"Referer": source}
+
+
 def looks_like_trap(url: str) -> bool:
     if len(url) > MAX_URL_LENGTH:
         return True
@@ -140,6 +149,7 @@ class SiteSpider(Spider):
         body_loader: Any = None,
         session_factory: Any = None,
         run_id: int = 0,
+        database_url: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -166,8 +176,18 @@ class SiteSpider(Spider):
         self.counters = Counters()
         # Loads a stored body by sha256 (for 304 answers); supplied by crawler.run.
         self.body_loader = body_loader
-        # Decoding and extraction of fetched pages, in worker processes (crawler.pool).
-        self.analyser = Analyser(gw.extract_workers)
+        # Decoding, extraction and storing of fetched pages, in worker processes
+        # (crawler.pool), which write to the run's database when it is given.
+        target = (StoreTarget(database_url, run_id, gw.batch_size)
+                  if database_url and session_factory is not None else None)
+        self.analyser = Analyser(gw.extract_workers, target, write=self._write_records)
+
+    def _write_records(self, records: Sequence[PageRecord]) -> None:
+        """Store pages now (those a dead extraction worker had not committed)."""
+        from datetime import UTC, datetime
+
+        with self.session_factory() as session, session.begin():
+            write_pages(session, self.run_id, records, datetime.now(UTC))
 
     def closed(self, reason: str) -> None:
         self.analyser.close()
@@ -231,7 +251,7 @@ class SiteSpider(Spider):
 
     def _page_request(self, state: SiteState, url: str, depth: int,
                       parent: str | None = None) -> Request:
-        headers: dict[str, str] = {}
+        headers = referer_headers(parent, url)
         previous = state.previous.get(url)
         if previous is not None and previous[2] and self.body_loader is not None:
             etag, last_modified, _ = previous
@@ -252,30 +272,34 @@ class SiteSpider(Spider):
                   "dont_redirect": True, "handle_httpstatus_all": True},
         )
 
-    def _check_request(self, url: str, method: str, meta: dict[str, Any] | None = None) -> Request:
-        base = {"gw": "check", "gw_origin": url, "gw_chain": [], "gw_method": method,
-                "gw_start": time.monotonic(), "dont_redirect": True,
-                "handle_httpstatus_all": True, "dont_obey_robotstxt": True}
+    def _check_request(self, url: str, method: str, meta: dict[str, Any] | None = None,
+                       referer: str | None = None) -> Request:
+        base: dict[str, Any] = {
+            "gw": "check", "gw_origin": url, "gw_chain": [], "gw_method": method,
+            "gw_referer": referer, "gw_start": time.monotonic(), "dont_redirect": True,
+            "handle_httpstatus_all": True, "dont_obey_robotstxt": True,
+        }
         if method == "GET":
             base["download_maxsize"] = min(CHECK_GET_MAXSIZE, self.gw.max_body_bytes)
         base.update(meta or {})
         return Request(url, method=method, callback=self.on_response, errback=self.on_error,
-                       priority=-20, dont_filter=True, meta=base)
+                       priority=-20, dont_filter=True, meta=base,
+                       headers=referer_headers(referer, url))
 
     def _owner(self, url: str) -> str | None:
         return self.host_site.get((urlsplit(url).hostname or "").lower())
 
-    def _schedule_links(self, state: SiteState, facts: PageFacts, depth: int,
+    def _schedule_links(self, state: SiteState, verdict: Verdict, depth: int,
                         page_url: str) -> Iterator[Request]:
-        for link in facts.links:
-            url = link.url
-            if url in self.seen:
+        seen, site_id = self.seen, state.entry.id
+        for url, kind in verdict.links:
+            if url in seen:
                 continue
-            self.seen.add(url)
-            internal = self._owner(url) == state.entry.id
+            seen.add(url)
+            internal = self._owner(url) == site_id
             if (
                 internal
-                and link.kind in PAGE_KINDS
+                and kind in PAGE_KINDS
                 and depth + 1 <= state.max_depth
                 and state.scheduled < state.max_pages
                 and not looks_like_trap(url)
@@ -283,7 +307,7 @@ class SiteSpider(Spider):
                 state.scheduled += 1
                 yield self._page_request(state, url, depth + 1, parent=page_url)
             else:
-                yield self._check_request(url, "HEAD")
+                yield self._check_request(url, "HEAD", referer=page_url)
 
     # -- responses -----------------------------------------------------------------------
 
@@ -297,13 +321,14 @@ class SiteSpider(Spider):
         if meta["gw"] == "check":
             method = meta["gw_method"]
             if method == "HEAD" and status in self.gw.head_fallback_statuses:
-                yield self._check_request(meta["gw_origin"], "GET", {"gw_fallback": status})
+                yield self._check_request(meta["gw_origin"], "GET", {"gw_fallback": status},
+                                          referer=meta.get("gw_referer"))
                 return
             soft404 = False
             if method == "GET" and status == 200 and _is_html(response) and response.body:
-                analysis = await self.analyser.run(response.url, response.body,
-                                                   _charset(response), store=False)
-                soft404 = analysis.facts.says_not_found
+                verdict, _ = await self.analyser.analyse_page(response.url, response.body,
+                                                              _charset(response))
+                soft404 = verdict.says_not_found
             for out in self._results(meta, status=status, final_url=response.url,
                                      soft404=soft404):
                 yield out
@@ -350,10 +375,13 @@ class SiteSpider(Spider):
         new_meta["gw_claimed"] = [*meta.get("gw_claimed", []), target]
         if meta["gw"] == "check":
             new_meta["gw_method"] = method
-        callback = self.on_response
-        yield Request(target, method=method, meta=new_meta, callback=callback,
+        # The hop keeps the original request's Referer, as browsers do.
+        referer = response.request.headers.get("Referer") if response.request else None
+        yield Request(target, method=method, meta=new_meta, callback=self.on_response,
                       errback=self.on_error, priority=response.request.priority
-                      if response.request else 0, dont_filter=True)
+                      if response.request else 0, dont_filter=True,
+                      headers=referer_headers(referer.decode("latin-1") if referer else None,
+                                              target))
 
     async def _page_done(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
@@ -366,42 +394,38 @@ class SiteSpider(Spider):
             stored = self.body_loader(previous[2]) if previous and self.body_loader else None
             if stored is not None:
                 body, status, not_modified = stored, 200, True
-        internal = self._owner(response.url) == state.entry.id
-        facts: PageFacts | None = None
-        encoding: str | None = None
-        as_stored: StoredBody | None = None
-        facts_data: dict[str, Any] | None = None
-        soft404 = False
-        if status == 200 and internal and body and _is_html(response) \
-                and not extract.looks_binary(body):
-            analysis = await self.analyser.run(response.url, body, _charset(response),
-                                               store=True)
-            facts, encoding, as_stored = analysis.facts, analysis.encoding, analysis.body
-            facts_data = analysis.facts_data
-            soft404 = facts.says_not_found or self._like_not_found(response.url, facts)
         self.counters.pages += 1
-        for out in self._results(meta, status=status, final_url=response.url, soft404=soft404):
-            yield out
-        yield self._page_item(
+        item = self._page_item(
             meta,
             status=status,
             final_url=response.url,
             content_type=_header(response, "Content-Type"),
-            encoding=encoding,
             etag=_header(response, "ETag"),
             last_modified=_header(response, "Last-Modified"),
             not_modified=not_modified,
-            body=body if facts is not None else None,
-            stored_body=as_stored,
-            facts=facts,
-            facts_data=facts_data,
         )
-        if facts is not None and not soft404:
-            for request in self._schedule_links(state, facts, meta["gw_depth"],
+        internal = self._owner(response.url) == state.entry.id
+        if not (status == 200 and internal and body and _is_html(response)
+                and not extract.looks_binary(body)):
+            for out in self._results(meta, status=status, final_url=response.url):
+                yield out
+            yield item
+            return
+        # An HTML page of the site: analysed (and stored, by a worker or the pipeline).
+        verdict, record = await self.analyser.analyse_page(response.url, body,
+                                                           _charset(response), dict(item))
+        soft404 = verdict.says_not_found or self._like_not_found(response.url,
+                                                                  verdict.text_digest)
+        for out in self._results(meta, status=status, final_url=response.url, soft404=soft404):
+            yield out
+        if record is not None:
+            yield record
+        if not soft404:
+            for request in self._schedule_links(state, verdict, meta["gw_depth"],
                                                 meta["gw_origin"]):
                 yield request
 
-    def _like_not_found(self, url: str, facts: PageFacts) -> bool:
+    def _like_not_found(self, url: str, text_digest: str) -> bool:
         """Does this page look like the host's answer to a URL that cannot exist?"""
         probe = self.probes.get((urlsplit(url).hostname or "").lower())
         if probe is None or probe.status != 200 or not probe.digest:
@@ -409,7 +433,7 @@ class SiteSpider(Spider):
         state_home = any(url == s.entry.url for s in self.sites.values())
         if state_home:
             return False  # a host that answers unknown URLs with its home page
-        return facts.text_digest == probe.digest
+        return text_digest == probe.digest
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
@@ -418,7 +442,8 @@ class SiteSpider(Spider):
         if meta["gw"] == "check" and meta.get("gw_method") == "HEAD" and kind in (
             "connection", "other"
         ):
-            yield self._check_request(meta["gw_origin"], "GET", {"gw_fallback": kind})
+            yield self._check_request(meta["gw_origin"], "GET", {"gw_fallback": kind},
+                                      referer=meta.get("gw_referer"))
             return
         self.counters.errors += 1
         yield from self._results(meta, status=None, final_url=None, error_kind=kind, error=detail)
@@ -467,8 +492,6 @@ class SiteSpider(Spider):
             etag=None,
             last_modified=None,
             not_modified=False,
-            body=None,
-            facts=None,
             error_kind=None,
             error=None,
             parent_url=meta.get("gw_parent"),

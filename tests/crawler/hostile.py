@@ -44,6 +44,7 @@ class HostileServer:
         self.busy_served = False
         self.flaky_served = False
         self.agents: set[str] = set()
+        self.referers: dict[tuple[str, str], str] = {}  # (method, path) -> Referer sent
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -79,6 +80,7 @@ class HostileServer:
                     server.hits[(self.command, path)] += 1
                 with server.lock:
                     server.agents.add(self.headers.get("User-Agent", ""))
+                    server.referers[(self.command, path)] = self.headers.get("Referer", "")
                 if path == "/robots.txt":
                     self._send(200, b"User-agent: *\nDisallow: /private/\n",
                                ctype="text/plain", head=head)

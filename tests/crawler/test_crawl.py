@@ -79,6 +79,7 @@ def test_hostile_site_never_breaks_the_crawl(tmp_path: Path) -> None:
         assert "抓取完成" in proc.stdout
         hits = dict(server.hits)
         agents = set(server.agents)
+        referers = dict(server.referers)
     engine = make_engine(env["GOVWATCH_DATABASE_URL"])
     with session_factory(engine)() as s:
         results = {r.url: r for r in s.scalars(select(m.LinkResult))}
@@ -112,6 +113,11 @@ def test_hostile_site_never_breaks_the_crawl(tmp_path: Path) -> None:
     assert results[HOME + "private/secret.html"].error_kind == "robots"
     # the crawler says who it is and how to reach its operator
     assert all("govwatch" in ua and "mailto:" in ua for ua in agents)
+    # and, like a browser, which page a link was found on (some sites refuse images without)
+    assert referers[("GET", "/")] == ""
+    shared = referers.get(("HEAD", "/shared.png"), referers.get(("GET", "/shared.png")))
+    assert shared in (HOME, HOME + "a.html", HOME + "b.html")
+    assert referers[("GET", "/redirect/5")] == HOME
     # the unreachable site: connection refused, recorded; the other site was crawled anyway
     assert results["http://www.unreachable.gov.cn/"].error_kind == "refused"
     assert pages["http://www.unreachable.gov.cn/"].status is None
