@@ -183,11 +183,21 @@ class SiteSpider(Spider):
         self.analyser = Analyser(gw.extract_workers, target, write=self._write_records)
 
     def _write_records(self, records: Sequence[PageRecord]) -> None:
-        """Store pages now (those a dead extraction worker had not committed)."""
+        """Store pages now: those a dead extraction worker had not reported committed. A
+        worker that died between its commit and its report did store them: skip those."""
         from datetime import UTC, datetime
 
+        from sqlalchemy import select
+
+        from store import models as m
+
         with self.session_factory() as session, session.begin():
-            write_pages(session, self.run_id, records, datetime.now(UTC))
+            urls = [r.row["url"][:2048] for r in records]  # as write_pages stores them
+            done = set(session.scalars(select(m.Page.url).where(
+                m.Page.crawl_run_id == self.run_id, m.Page.url.in_(urls))))
+            write_pages(session, self.run_id,
+                        [r for r, url in zip(records, urls, strict=True) if url not in done],
+                        datetime.now(UTC))
 
     def closed(self, reason: str) -> None:
         self.analyser.close()

@@ -166,3 +166,18 @@ def test_workers_keep_their_pages_when_the_crawl_process_vanishes(tmp_path: Path
     worker.process.join(timeout=60)
     assert worker.process.exitcode == 0
     assert stored(factory)[0] == Counter(f"{SITE.url}p{n}.html" for n in range(4))
+
+
+def test_recovered_pages_a_worker_did_commit_are_not_written_twice(tmp_path: Path) -> None:
+    from crawler.spiders.site import SiteSpider
+    from govwatch.settings import CrawlerSettings
+
+    _url, factory, run_id = database(tmp_path)
+    spider = SiteSpider(sites=[SITE], gw=CrawlerSettings(extract_workers=0),
+                        session_factory=factory, run_id=run_id)
+    records = [analyse(f"{SITE.url}p{n}.html", html(n), None, row(n))[1] for n in range(3)]
+    # the worker committed pages 0 and 1, then died before saying so
+    writer(factory, run_id)([r for r in records[:2] if r is not None])
+    spider._write_records([r for r in records if r is not None])
+    spider.closed("finished")
+    assert stored(factory)[0] == Counter(f"{SITE.url}p{n}.html" for n in range(3))
