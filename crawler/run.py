@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.spiders.site import SiteSpider
+from govwatch.gcpolicy import batch_gc
 from govwatch.settings import Settings, load_settings
 from govwatch.site import SiteEntry
 from store import models as m
@@ -222,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-pages", type=int)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
-    status = run_crawl(load_settings(), args.run_id, args.max_pages, progress=not args.quiet)
+    with batch_gc():
+        status = run_crawl(load_settings(), args.run_id, args.max_pages,
+                           progress=not args.quiet)
     return {repo.FINISHED: 0, repo.INTERRUPTED: 130}.get(status, 1)
 
 
