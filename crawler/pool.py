@@ -12,7 +12,9 @@ thread keeps downloading.
 Protocol: one duplex pipe per worker; messages are pickled tuples.
   spider -> worker  ("page", task, url, body, charset, row)   row None: analyse only
                     ("stop",)                                 flush, answer, exit
-  worker -> spider  ("done", task, verdict)  ("failed", task, "Type: message")
+  worker -> spider  ("done", task, verdict, record)           record None: stored (or no
+                                                              row); else store it yourself
+                    ("failed", task, "Type: message")
                     ("flushed", [task, ...])                  those pages are committed
 Sending happens on one thread per worker (a pipe write blocks while the worker is busy and
 its buffer is full, which must not stall the reactor); answers are read on the reactor
@@ -150,11 +152,15 @@ def _worker_main(conn: Connection, target: StoreTarget | None) -> None:
             except Exception as exc:  # extract() never raises; this is a bug, not a page
                 conn.send_bytes(pickle.dumps(("failed", task, f"{type(exc).__name__}: {exc}")))
                 continue
-            conn.send_bytes(pickle.dumps(("done", task, verdict), pickle.HIGHEST_PROTOCOL))
             if record is not None and writer is not None:
+                conn.send_bytes(pickle.dumps(("done", task, verdict, None),
+                                             pickle.HIGHEST_PROTOCOL))
                 writer.add(task, record)
                 if writer.full():
                     _report(conn, writer.flush())
+            else:  # nowhere to store it: the record goes back with the verdict
+                conn.send_bytes(pickle.dumps(("done", task, verdict, record),
+                                             pickle.HIGHEST_PROTOCOL))
     finally:
         if writer is not None:
             _report(conn, writer.flush())
@@ -234,7 +240,7 @@ class _Worker:
         self.loop: asyncio.AbstractEventLoop | None = None  # reading answers on it
         # task -> (url, body, charset, row): sent, row not None, not yet committed.
         self.unflushed: dict[int, tuple[str, bytes, str | None, dict[str, Any]]] = {}
-        self.in_flight: dict[int, asyncio.Future[Verdict]] = {}
+        self.in_flight: dict[int, asyncio.Future[tuple[Verdict, PageRecord | None]]] = {}
         self.outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.sender = threading.Thread(target=self._send_loop, daemon=True,
                                        name=f"govwatch-extract-send-{index}")
@@ -306,14 +312,14 @@ class Analyser:
             loop = asyncio.get_running_loop()
             worker.start_reading(loop)
             task = next(self.tasks)
-            future: asyncio.Future[Verdict] = loop.create_future()
+            future: asyncio.Future[tuple[Verdict, PageRecord | None]] = loop.create_future()
             worker.in_flight[task] = future
             if stores:
                 assert row is not None
                 worker.unflushed[task] = (url, body, charset, row)
-            worker.send(("page", task, url, body, charset, row if stores else None))
+            worker.send(("page", task, url, body, charset, row))
             try:
-                return await future, None
+                return await future
             except WorkerDied:
                 if stores:  # written with the dead worker's other uncommitted pages
                     return analyse(url, body, charset)[0], None
@@ -334,7 +340,7 @@ class Analyser:
         if future is None or future.done():
             return
         if kind == "done":
-            future.set_result(message[2])
+            future.set_result((message[2], message[3]))
         else:
             future.set_exception(WorkerFailed(f"extraction failed in a worker: {message[2]}"))
 

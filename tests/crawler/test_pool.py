@@ -106,13 +106,18 @@ def test_analysis_only_and_in_process(tmp_path: Path) -> None:
         analyser.close()
     assert verdict.says_not_found and record is None
     assert stored(factory)[0] == Counter()
-    # No workers: the caller gets the record to store.
-    local = Analyser(0)
-    verdict, record = asyncio.run(local.analyse_page(f"{SITE.url}p1.html", html(1), None,
-                                                     row(1)))
-    local.close()
-    assert record is not None and record.row["encoding"] == "utf-8"
-    assert record.facts_data is not None and record.facts_data["title"] == "第1号通知"
+    # No workers, or workers with nowhere to store: the caller gets the record to store.
+    for workers in (0, 1):
+        local = Analyser(workers)
+        try:
+            verdict, record = asyncio.run(local.analyse_page(f"{SITE.url}p1.html", html(1),
+                                                             None, row(1)))
+        finally:
+            local.close()
+        assert record is not None and record.row["encoding"] == "utf-8"
+        assert record.facts_data is not None and record.facts_data["title"] == "第1号通知"
+        assert record.links == ((f"{SITE.url}a1.html", "a", "甲"),
+                                (f"{SITE.url}logo.png", "img", "标志"))
 
 
 def test_a_killed_worker_loses_no_page(tmp_path: Path) -> None:
