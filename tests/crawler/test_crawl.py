@@ -130,9 +130,11 @@ def test_hostile_site_never_breaks_the_crawl(tmp_path: Path) -> None:
         assert not any(url == HOME + healthy for _, url in found), healthy
 
 
-def test_recrawl_uses_conditional_requests(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [0, 2], ids=["in-process", "2-workers"])
+def test_recrawl_uses_conditional_requests(tmp_path: Path, workers: int) -> None:
+    # Extraction and storing in the crawl process (the pipeline) or in two workers.
     with HostileServer() as server:
-        env = write_world(tmp_path, server.port)
+        env = write_world(tmp_path, server.port, extra=f"extract_workers = {workers}")
         prepare(env, tmp_path)
         gw(env, "crawl", "--site", "hostile", "--as-of", AS_OF)
         first = sorted(f["id"] for f in findings(env))
