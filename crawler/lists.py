@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
 
@@ -114,8 +115,10 @@ class Lists:
     block_links: dict[etree._Element, str] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=8192)
 def is_title(text: str) -> bool:
-    """Anchor text that reads as an item title (not 更多, not a page number, not 首页)."""
+    """Anchor text that reads as an item title (not 更多, not a page number, not 首页).
+    Memoised: asked of every anchor, and a site's menus and link rows repeat on every page."""
     stripped = text.strip(_TITLE_STRIP)
     if len(stripped) < 2 or NOT_TITLE.match(stripped):
         return False

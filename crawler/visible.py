@@ -289,7 +289,10 @@ def walk_text(
                 continue
             text = el.tail
         if text:  # Walk.emit
-            if boundary and last and _boundary_space(last, text[0]):
+            # (a gap needs one ASCII and one non-ASCII character: test that first, cheaply)
+            if boundary and last and (last < "\x80") != (text[0] < "\x80") and (
+                _boundary_space(last, text[0])
+            ):
                 append(" ")
             boundary = False
             append(text)
