@@ -101,6 +101,22 @@ def find_police(text: str) -> list[str]:
     return found
 
 
+def _site_code_matches(text: str) -> Iterator[re.Match[str]]:
+    """`SITE_CODE_RE.finditer(text)`, same matches, faster: every match starts with 网站 or
+    網站, so only the positions before a 站 (found by str.find, in C) are tried."""
+    pos = 0
+    while True:
+        at = text.find("站", pos + 1)
+        if at < 0:
+            return
+        match = SITE_CODE_RE.match(text, at - 1) if text[at - 1] in "网網" else None
+        if match is None:
+            pos = at
+        else:
+            yield match
+            pos = match.end()
+
+
 _PROVINCE_CHARS = frozenset(PROVINCES + _PROVINCES_TRADITIONAL)
 
 
@@ -138,7 +154,7 @@ def find_site_codes(text: str) -> list[str]:
     or bm + 8 digits) is the job of identity.site-code-mismatch.
     """
     found: list[str] = []
-    for match in SITE_CODE_RE.finditer(text):
+    for match in _site_code_matches(text):
         code = match.group(1).translate(_ASCII)
         if code not in found:
             found.append(code)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qs, urldefrag, urljoin, urlsplit
 
 from lxml import etree
@@ -132,7 +133,9 @@ def host_path(url: str) -> tuple[str, str]:
         return "", ""
 
 
+@lru_cache(maxsize=16384)
 def _is_attachment(url: str) -> bool:
+    # memoised: a site's pages link the same URLs
     path = url.split("?", 1)[0]
     scheme_end = path.find("//")
     slash = path.find("/", scheme_end + 2) if scheme_end >= 0 else -1

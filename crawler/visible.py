@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from lxml import etree
 
@@ -122,11 +123,7 @@ class Walk:
     def offsets(self) -> list[int]:
         """offsets[i] = characters before piece i; offsets[-1] = total (computed once)."""
         if len(self._offsets) != len(self.pieces) + 1:
-            running = 0
-            self._offsets = [0]
-            for piece in self.pieces:
-                running += len(piece)
-                self._offsets.append(running)
+            self._offsets = list(accumulate(map(len, self.pieces), initial=0))
         return self._offsets
 
 
