@@ -66,10 +66,12 @@ def scan_page(root: etree._Element) -> PageScan:
             if tag == "nav" or tag == "header":
                 named.append(el)
             else:
-                ident = el.get("id")
-                cls = el.get("class")
-                if (ident or cls) and hint(ident, cls):
-                    named.append(el)
+                keys = el.keys()  # cheaper than two lookups (many elements have none)
+                if keys:
+                    ident = el.get("id") if "id" in keys else None
+                    cls = el.get("class") if "class" in keys else None
+                    if (ident or cls) and hint(ident, cls):
+                        named.append(el)
         text = el.tail
         if text and may_be_date(text):
             parent = el.getparent()

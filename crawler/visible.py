@@ -218,8 +218,11 @@ def walk_text(
     for event, el in walker:
         if event == "start":
             tag = el.tag
-            hidden = tag in _SKIP_TAGS or el.get("hidden") is not None
-            if not hidden:
+            # One call for the attribute names instead of four lookups: a third of the
+            # elements have no attributes at all.
+            keys = el.keys()
+            hidden = tag in _SKIP_TAGS or "hidden" in keys
+            if not hidden and "style" in keys:
                 style = el.get("style")
                 if style:
                     # Substring test first: inline styles are everywhere and rarely hide.
@@ -240,8 +243,8 @@ def walk_text(
             index = _NO_REGION
             item = -1
             if regions:
-                ident = el.get("id")
-                cls = el.get("class")
+                ident = el.get("id") if "id" in keys else None
+                cls = el.get("class") if "class" in keys else None
                 if ident or cls or tag in _REGION_TAGS:
                     name = f"{ident or ''} {cls or ''}"
                     kind = _classify(tag, name)
