@@ -193,6 +193,36 @@ def _plain(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+# Interned values: a site's pages repeat the same links (menus, footers, related sites) and
+# list items, and building a frozen dataclass costs ten dictionary lookups. The values are
+# immutable, so sharing one object between pages is the same as building a new one.
+_INTERNED_MAX = 50000
+_LINKS: dict[tuple[str, str, str], Link] = {}
+_ITEMS: dict[tuple[str, str, str], ListItem] = {}
+
+
+def make_link(url: str, kind: str, text: str = "") -> Link:
+    """`Link(url, kind, text)`, interned."""
+    key = (url, kind, text)
+    link = _LINKS.get(key)
+    if link is None:
+        if len(_LINKS) >= _INTERNED_MAX:
+            _LINKS.clear()
+        link = _LINKS[key] = Link(url=url, kind=kind, text=text)
+    return link
+
+
+def make_item(title: str, url: str, date: str = "") -> ListItem:
+    """`ListItem(title, url, date)`, interned."""
+    key = (title, url, date)
+    item = _ITEMS.get(key)
+    if item is None:
+        if len(_ITEMS) >= _INTERNED_MAX:
+            _ITEMS.clear()
+        item = _ITEMS[key] = ListItem(title, url, date)
+    return item
+
+
 # The converters of `PageFacts.to_dict`: exact types take the written-out path, anything else
 # (a list where a tuple is declared, a subclass) goes through `_plain`, so that the result is
 # always what `_plain(facts)` would give.

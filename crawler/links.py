@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urldefrag, urljoin, urlsplit
 
 from lxml import etree
 
-from crawler.facts import ConacBadge, Link
+from crawler.facts import ConacBadge, Link, make_link
 from crawler.identifiers import normalise_space
 from crawler.visible import ANCHOR_TEXT_MAX, is_hidden, label_of
 
@@ -303,10 +303,10 @@ def find_links(
         index = found.get(key)
         if index is None:
             found[key] = len(links)
-            links.append(Link(url=url, kind=kind, text=text))
+            links.append(make_link(url, kind, text))
         elif text and not links[index].text:
             # The first anchor text that says something (an icon link often comes first).
-            links[index] = Link(url=url, kind=kind, text=text)
+            links[index] = make_link(url, kind, text)
 
     for el in root.iter("a", "area", "frame", "iframe", "img", "script", "link"):
         tag = el.tag

@@ -33,7 +33,7 @@ from crawler.dom import (
     text_length,
     text_of,
 )
-from crawler.facts import ListBlock, ListItem
+from crawler.facts import ListBlock, make_item
 from crawler.identifiers import normalise_space
 from crawler.links import Anchor, Resolver, find_links
 from crawler.scan import PageScan, scan_page
@@ -490,7 +490,7 @@ def _blocks(
         heading, more, heading_el, more_el = _heading(container, members[0].element, occupied, urls)
         block = ListBlock(
             heading=heading,
-            items=tuple(ListItem(item.title, item.url, item.date) for item in members),
+            items=tuple(make_item(item.title, item.url, item.date) for item in members),
             more_url=more,
         )
         result.blocks.append(block)

@@ -24,7 +24,7 @@ from crawler.dom import (
     previous_element,
     text_length,
 )
-from crawler.facts import Link
+from crawler.facts import Link, make_link
 from crawler.links import Anchor
 
 # Names that say "menu" outright, and names that may also be a 栏目 box of articles (lm,
@@ -191,7 +191,7 @@ def nav_links(
         at = index.get(url)
         if at is None:
             index[url] = len(links)
-            links.append(Link(url=url, kind="a", text=text))
+            links.append(make_link(url, "a", text))
         elif text and not links[at].text:
-            links[at] = Link(url=url, kind="a", text=text)
+            links[at] = make_link(url, "a", text)
     return links
