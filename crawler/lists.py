@@ -36,7 +36,7 @@ from crawler.dom import (
 from crawler.facts import ListBlock, make_item
 from crawler.identifiers import normalise_space
 from crawler.links import Anchor, Resolver, find_links
-from crawler.scan import PageScan, scan_page
+from crawler.scan import DATE_TEXT_MAX, PageScan, scan_page
 from crawler.visible import is_hidden
 
 _YEAR_MONTH = re.compile(r"(?:19|20)\d\d\s{0,2}[-/.年]\s{0,2}\d{1,2}\s{0,2}月?")
@@ -46,7 +46,7 @@ _DAY_AND_MONTH = re.compile(
 )
 # A date field holds the date and at most a label (发布时间：, 留言时间：) or brackets.
 DATE_FIELD_EXTRA = 16
-_DATE_NODE_MAX = 80
+_DATE_NODE_MAX = DATE_TEXT_MAX  # crawler.scan collects no longer texts
 # How far above its date an item may start, and how much text it may hold.
 _ITEM_LEVELS = 6
 _ITEM_TEXT_MAX = 400

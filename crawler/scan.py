@@ -23,6 +23,9 @@ from crawler.dom import SKIP_TAGS
 _MAY_BE_DATE = re.compile(
     r"[\d\[(（【](?:(?<=\d)\s{0,2}[-/.年月]\s{0,2}\d|(?<=[\[(（【])\s{0,2}\d)"
 )
+# Longer texts (stripped) are running text, never a date field (crawler.lists): they are not
+# collected, which spares the pattern the page's paragraphs.
+DATE_TEXT_MAX = 80
 # Parts of the names of menus, breadcrumbs and headers (lower case; words are checked later).
 _NAME_HINT = re.compile(
     r"nav|menu|daohang|dh|lanmu|lm|column|side|crumb|location|position|pos|place|weizhi"
@@ -32,7 +35,7 @@ _NAME_HINT = re.compile(
 
 @dataclass(slots=True)
 class PageScan:
-    # (element whose content holds the text, the text): texts that may hold a date.
+    # (element whose content holds the text, the text): short texts that may hold a date.
     date_texts: list[tuple[etree._Element, str]] = field(default_factory=list)
     # <nav>, <header> and elements whose id/class hints at a menu or a header, in order.
     named: list[etree._Element] = field(default_factory=list)
@@ -47,9 +50,16 @@ def _hints(ident: str | None, cls: str | None) -> bool:
     return _NAME_HINT.search(f"{ident or ''} {cls or ''}".lower()) is not None
 
 
+def _may_be_date(text: str) -> bool:
+    """A short text (see DATE_TEXT_MAX) that passes the date pre-filter."""
+    if len(text) > DATE_TEXT_MAX and len(text.strip()) > DATE_TEXT_MAX:
+        return False
+    return _MAY_BE_DATE.search(text) is not None
+
+
 def scan_page(root: etree._Element) -> PageScan:
     scan = PageScan()
-    may_be_date = _MAY_BE_DATE.search
+    may_be_date = _may_be_date
     hint = _hints
     dates = scan.date_texts
     named = scan.named
