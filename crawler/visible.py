@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import accumulate
 
 from lxml import etree
@@ -93,29 +94,7 @@ class Walk:
     pieces: list[str] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)
     header_images: list[tuple[int, str]] = field(default_factory=list)  # (piece index, label)
-    _last: str = ""
-    _boundary: bool = False
     _offsets: list[int] = field(default_factory=list)
-
-    def emit(self, text: str | None) -> None:
-        if not text:
-            return
-        if self._boundary and self._last:
-            # Office-exported HTML splits runs by script (CJK font vs Latin font) into separate
-            # elements; readers see a gap there (赣 ICP 备 17015617 号), so we keep one.
-            first = text[0]
-            if (_is_cjk(self._last) and _is_latin(first)) or (
-                _is_latin(self._last) and _is_cjk(first)
-            ):
-                self.pieces.append(" ")
-        self._boundary = False
-        self.pieces.append(text)
-        self._last = text[-1]
-
-    def newline(self) -> None:
-        self.pieces.append("\n")
-        self._last = "\n"
-        self._boundary = False
 
     def text(self, start: int = 0, end: int | None = None) -> str:
         return "".join(self.pieces[start:end])
@@ -138,25 +117,10 @@ def is_hidden(el: etree._Element) -> bool:
     return ("none" in lowered or "hidden" in lowered) and _HIDDEN_STYLE.search(lowered) is not None
 
 
-_CLASSIFIED: dict[tuple[str, str], str | None] = {}
-_CLASSIFIED_MAX = 20000
-
-
+@lru_cache(maxsize=4096)
 def _classify(tag: str, name: str) -> str | None:
-    """Region kind of an element from its tag and its `id class` string, memoised: a site's
+    """Region kind of an element from its tag and its `id class` string. Memoised: a site's
     pages repeat the same few hundred names, and the patterns cost more than the lookup."""
-    key = (tag, name)
-    try:
-        return _CLASSIFIED[key]
-    except KeyError:
-        pass
-    if len(_CLASSIFIED) >= _CLASSIFIED_MAX:
-        _CLASSIFIED.clear()
-    kind = _CLASSIFIED[key] = _classify_name(tag, name)
-    return kind
-
-
-def _classify_name(tag: str, name: str) -> str | None:
     if tag in _HEADINGS:
         return "heading"
     if tag == "footer":
@@ -201,8 +165,8 @@ def walk_text(
     Elements in `marked` (list items found beforehand) get an "item" region as well, so that
     text-line readers can tell an item's date from the page's own date line.
 
-    This runs once per page over every element, so the text emission (`Walk.emit`) and the
-    hidden-element test (`is_hidden`) are written inline, with the state in locals."""
+    This runs once per page over every element, so the text emission and the hidden-element
+    test (`is_hidden`) are written inline, with the state in locals."""
     walk = Walk()
     pieces = walk.pieces
     append = pieces.append
