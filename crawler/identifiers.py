@@ -49,8 +49,8 @@ POLICE_RE = re.compile(
 )
 
 # 网站标识码：3300000020, 政府网站标识码 bm01000001, 网站识别码:1401000055, 網站標識碼:4311000024.
-# (A leading 政府 is not part of the pattern: only the value is used, and a pattern that starts
-# with a character set lets the regex engine skip ahead in C, five times faster.)
+# (A leading 政府 is not part of the pattern: only the value is used, and a match that starts
+# at 网站 can be looked for from each 站, see _site_code_matches.)
 SITE_CODE_RE = re.compile(
     rf"{_WANG}站{_BIAOSHI}{_MA}(?:为)?{_COLON}\s*((?:[bBｂＢ][mMｍＭ])?{_DIGIT}{{6,12}})"
     r"(?![\da-zA-Z])"
