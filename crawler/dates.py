@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 __all__ = ["DateMatch", "find_date_matches", "find_dates", "parse_date", "parse_meta_date"]
 
@@ -98,8 +99,24 @@ def _excluded(text: str, start: int, end: int) -> bool:
     return _PUBLISHED_BEFORE.search(text, max(0, start - _CONTEXT), start) is None
 
 
+# Short texts (date fields, link texts, headings) repeat across a site's pages; their results
+# are memoised. Long texts (article zones) rarely repeat.
+_MEMO_TEXT_MAX = 100
+
+
 def find_date_matches(text: str) -> list[DateMatch]:
     """Every date in `text` with its span, in order (see the module docstring)."""
+    if len(text) <= _MEMO_TEXT_MAX:
+        return list(_short_date_matches(text))
+    return _date_matches(text)
+
+
+@lru_cache(maxsize=8192)
+def _short_date_matches(text: str) -> tuple[DateMatch, ...]:
+    return tuple(_date_matches(text))
+
+
+def _date_matches(text: str) -> list[DateMatch]:
     found: list[DateMatch] = []
     if _DIGIT.search(text) is None:
         return found

@@ -7,6 +7,7 @@ elements per page.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from lxml import etree
 
@@ -24,6 +25,8 @@ _SPLIT = re.compile(r"[^A-Za-z0-9]+")
 
 _TEXT_LENGTH = etree.XPath("string-length(normalize-space())")
 _TEXT = etree.XPath("normalize-space()")
+# XPath's whitespace, which normalize-space() folds (not Unicode's: U+3000 stays).
+_XPATH_SPACE = re.compile(r"[ \t\n\r]+")
 
 
 def name_of(el: etree._Element) -> str:
@@ -37,15 +40,31 @@ def name_tokens(name: str) -> list[str]:
 
 
 def is_footer_like(el: etree._Element) -> bool:
-    return el.tag == "footer" or _FOOTER.search(name_of(el)) is not None
+    return el.tag == "footer" or _footer_name(name_of(el))
+
+
+@lru_cache(maxsize=4096)
+def _footer_name(name: str) -> bool:
+    # memoised: asked of every ancestor of every date and list, with few distinct names
+    return _FOOTER.search(name) is not None
+
+
+def _normalize_space(text: str) -> str:
+    """XPath normalize-space() of a string."""
+    return _XPATH_SPACE.sub(" ", text).strip(" ")
 
 
 def text_length(el: etree._Element) -> int:
     """Length of the element's text with whitespace runs folded (scripts included)."""
+    if not len(el):  # only text inside: cheaper in Python than an XPath evaluation
+        return len(_normalize_space(el.text or ""))
     return int(_TEXT_LENGTH(el))
 
 
 def text_of(el: etree._Element) -> str:
+    """XPath normalize-space() of the element (see text_length)."""
+    if not len(el):
+        return _normalize_space(el.text or "")
     return str(_TEXT(el))
 
 

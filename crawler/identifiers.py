@@ -11,6 +11,7 @@ only the code itself is ever compared.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 # Province abbreviations of ICP and 公安 numbers (checks.md); 蜀/川, 黔/贵, 滇/云, 陇/甘 all occur.
 PROVINCES = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝蜀川黔贵滇云藏陕甘陇青宁新"
@@ -48,8 +49,10 @@ POLICE_RE = re.compile(
 )
 
 # 网站标识码：3300000020, 政府网站标识码 bm01000001, 网站识别码:1401000055, 網站標識碼:4311000024.
+# (A leading 政府 is not part of the pattern: only the value is used, and a match that starts
+# at 网站 can be looked for from each 站, see _site_code_matches.)
 SITE_CODE_RE = re.compile(
-    rf"(?:政府)?{_WANG}站{_BIAOSHI}{_MA}(?:为)?{_COLON}\s*((?:[bBｂＢ][mMｍＭ])?{_DIGIT}{{6,12}})"
+    rf"{_WANG}站{_BIAOSHI}{_MA}(?:为)?{_COLON}\s*((?:[bBｂＢ][mMｍＭ])?{_DIGIT}{{6,12}})"
     r"(?![\da-zA-Z])"
 )
 
@@ -90,7 +93,58 @@ def find_icp(text: str) -> list[str]:
 
 def find_police(text: str) -> list[str]:
     """Every 公安机关备案号, as displayed, in order of appearance."""
-    return _displayed(POLICE_RE, text)
+    found: list[str] = []
+    for match in _police_matches(text):
+        shown = normalise_space(match.group(0))
+        if shown not in found:
+            found.append(shown)
+    return found
+
+
+def _site_code_matches(text: str) -> Iterator[re.Match[str]]:
+    """`SITE_CODE_RE.finditer(text)`, same matches, faster: every match starts with 网站 or
+    網站, so only the positions before a 站 (found by str.find, in C) are tried."""
+    pos = 0
+    while True:
+        at = text.find("站", pos + 1)
+        if at < 0:
+            return
+        match = SITE_CODE_RE.match(text, at - 1) if text[at - 1] in "网網" else None
+        if match is None:
+            pos = at
+        else:
+            yield match
+            pos = match.end()
+
+
+_PROVINCE_CHARS = frozenset(PROVINCES + _PROVINCES_TRADITIONAL)
+
+
+def _police_matches(text: str) -> Iterator[re.Match[str]]:
+    """`POLICE_RE.finditer(text)`, same matches, several times faster.
+
+    WHY: the pattern starts with an optional part, so the regex engine tries it at every
+    position of the page text. Every match holds a 公, and starts either at it or at a province
+    abbreviation followed by whitespace and that 公; so only those positions are tried, in
+    the same order as finditer would (\\s and str.isspace agree on what whitespace is)."""
+    pos = 0
+    while True:
+        at = text.find("公", pos)
+        if at < 0:
+            return
+        before = at - 1
+        while before >= pos and text[before].isspace():
+            before -= 1
+        match = None
+        if before >= pos and text[before] in _PROVINCE_CHARS:
+            match = POLICE_RE.match(text, before)
+        if match is None:
+            match = POLICE_RE.match(text, at)
+        if match is None:
+            pos = at + 1
+        else:
+            yield match
+            pos = match.end()
 
 
 def find_site_codes(text: str) -> list[str]:
@@ -100,7 +154,7 @@ def find_site_codes(text: str) -> list[str]:
     or bm + 8 digits) is the job of identity.site-code-mismatch.
     """
     found: list[str] = []
-    for match in SITE_CODE_RE.finditer(text):
+    for match in _site_code_matches(text):
         code = match.group(1).translate(_ASCII)
         if code not in found:
             found.append(code)

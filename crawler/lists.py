@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
 
@@ -32,10 +33,10 @@ from crawler.dom import (
     text_length,
     text_of,
 )
-from crawler.facts import ListBlock, ListItem
+from crawler.facts import ListBlock, make_item
 from crawler.identifiers import normalise_space
 from crawler.links import Anchor, Resolver, find_links
-from crawler.scan import PageScan, scan_page
+from crawler.scan import DATE_TEXT_MAX, PageScan, scan_page
 from crawler.visible import is_hidden
 
 _YEAR_MONTH = re.compile(r"(?:19|20)\d\d\s{0,2}[-/.年]\s{0,2}\d{1,2}\s{0,2}月?")
@@ -45,7 +46,7 @@ _DAY_AND_MONTH = re.compile(
 )
 # A date field holds the date and at most a label (发布时间：, 留言时间：) or brackets.
 DATE_FIELD_EXTRA = 16
-_DATE_NODE_MAX = 80
+_DATE_NODE_MAX = DATE_TEXT_MAX  # crawler.scan collects no longer texts
 # How far above its date an item may start, and how much text it may hold.
 _ITEM_LEVELS = 6
 _ITEM_TEXT_MAX = 400
@@ -114,8 +115,10 @@ class Lists:
     block_links: dict[etree._Element, str] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=8192)
 def is_title(text: str) -> bool:
-    """Anchor text that reads as an item title (not 更多, not a page number, not 首页)."""
+    """Anchor text that reads as an item title (not 更多, not a page number, not 首页).
+    Memoised: asked of every anchor, and a site's menus and link rows repeat on every page."""
     stripped = text.strip(_TITLE_STRIP)
     if len(stripped) < 2 or NOT_TITLE.match(stripped):
         return False
@@ -219,6 +222,7 @@ def _date_nodes(texts: list[tuple[etree._Element, str]]) -> list[_DateNode]:
     scripts, templates and footers (copyright years, generation stamps), in document order.
     Tab panels hidden inline until clicked are lists all the same."""
     found: list[_DateNode] = []
+    shown: dict[etree._Element, bool] = {}
     for el, text in texts:
         value = text.strip()
         if len(value) > _DATE_NODE_MAX:
@@ -229,7 +233,7 @@ def _date_nodes(texts: list[tuple[etree._Element, str]]) -> list[_DateNode]:
             if boxed is not None:
                 box, date = boxed
                 chain = ancestors(box)
-                if not any(node.tag in SKIP_TAGS or is_footer_like(node) for node in chain):
+                if _shown_as_content(chain, shown):
                     found.append(_DateNode(box, date, "", chain))
             continue
         first = matches[0]
@@ -237,10 +241,30 @@ def _date_nodes(texts: list[tuple[etree._Element, str]]) -> list[_DateNode]:
         if extra > DATE_FIELD_EXTRA:
             continue  # a date inside a title or a sentence
         chain = ancestors(el)
-        if any(node.tag in SKIP_TAGS or is_footer_like(node) for node in chain):
+        if not _shown_as_content(chain, shown):
             continue
         found.append(_DateNode(el, first.value, value[first.start : first.end], chain))
     return found
+
+
+def _shown_as_content(chain: list[etree._Element], known: dict[etree._Element, bool]) -> bool:
+    """No node of the chain (from `ancestors`) is a script, style, ... or footer-like element.
+
+    `known` remembers the answer for every node seen (the answer for a node's chain), so
+    that the ancestors the page's dates share are looked at once."""
+    answer = True
+    stop = len(chain)
+    for index, node in enumerate(chain):
+        seen = known.get(node)
+        if seen is not None:
+            answer, stop = seen, index
+            break
+        if node.tag in SKIP_TAGS or is_footer_like(node):
+            answer, stop = False, index + 1
+            break
+    for node in chain[:stop]:
+        known[node] = answer
+    return answer
 
 
 def _day_box(el: etree._Element, value: str) -> tuple[etree._Element, str] | None:
@@ -279,6 +303,18 @@ def _title_anchors(
     return sorted(seen.items(), key=lambda pair: -len(pair[1]))
 
 
+def _cached_anchors(
+    el: etree._Element,
+    titles: dict[etree._Element, tuple[str, str]],
+    memo: dict[etree._Element, list[tuple[str, str]]],
+) -> list[tuple[str, str]]:
+    """`_title_anchors`, remembered for the page: an item's elements are asked several times."""
+    found = memo.get(el)
+    if found is None:
+        found = memo[el] = _title_anchors(el, titles)
+    return found
+
+
 def _dated_items(
     texts: list[tuple[etree._Element, str]], titles: dict[etree._Element, tuple[str, str]]
 ) -> list[_Item]:
@@ -291,8 +327,9 @@ def _dated_items(
             count[node] = count.get(node, 0) + 1
     items: list[_Item] = []
     taken: set[etree._Element] = set()
+    memo: dict[etree._Element, list[tuple[str, str]]] = {}
     for date in nodes:
-        item = _item_of(date, count, titles)
+        item = _item_of(date, count, titles, memo)
         if item is not None and not any(e in taken for e in item.elements):
             taken.update(item.elements)
             items.append(item)
@@ -303,6 +340,7 @@ def _item_of(
     date: _DateNode,
     count: dict[etree._Element, int],
     titles: dict[etree._Element, tuple[str, str]],
+    memo: dict[etree._Element, list[tuple[str, str]]],
 ) -> _Item | None:
     chain, value, raw = date.chain, date.value, date.raw
     # The largest element above the date that holds no other date.
@@ -316,19 +354,19 @@ def _item_of(
     container = widest.getparent()
     if container is None:
         return None
-    links = _title_anchors(widest, titles)
+    links = _cached_anchors(widest, titles, memo)
     if links:
         # The smallest element with a title link, widened out of inline markup to the entry
         # holding it (<a><span>title</span><em>date</em></a> inside an <li>), and out of
         # wrappers that are their parent's only child (<li><div class="box">…</div></li>).
-        level = next(k for k in range(top + 1) if _title_anchors(chain[k], titles))
+        level = next(k for k in range(top + 1) if _cached_anchors(chain[k], titles, memo))
         while level < top and chain[level].tag not in _ENTRY_TAGS:
             level += 1
         while level < top and chain[level].tag not in _ROW_TAGS and _only_child(chain[level]):
             level += 1
         node = chain[level]
         parent = node.getparent()
-        inner = _title_anchors(node, titles)
+        inner = _cached_anchors(node, titles, memo)
         size = text_length(node)
         if parent is None or len(inner) > 3 or size > _ITEM_TEXT_MAX:
             return None
@@ -344,7 +382,7 @@ def _item_of(
     for sibling in (previous_element(widest), next_element(widest)):
         if sibling is None or count.get(sibling, 0) > 0:
             continue
-        pair = _title_anchors(sibling, titles)
+        pair = _cached_anchors(sibling, titles, memo)
         if len(pair) == 1 and text_length(sibling) <= _ITEM_TEXT_MAX:
             url, title = pair[0]
             title = _without(title, raw)
@@ -487,7 +525,7 @@ def _blocks(
         heading, more, heading_el, more_el = _heading(container, members[0].element, occupied, urls)
         block = ListBlock(
             heading=heading,
-            items=tuple(ListItem(item.title, item.url, item.date) for item in members),
+            items=tuple(make_item(item.title, item.url, item.date) for item in members),
             more_url=more,
         )
         result.blocks.append(block)

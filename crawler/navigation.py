@@ -11,6 +11,7 @@ keeps an article container named "oneColumn" or "column" (Bootstrap) out, and fo
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from lxml import etree
 
@@ -23,7 +24,7 @@ from crawler.dom import (
     previous_element,
     text_length,
 )
-from crawler.facts import Link
+from crawler.facts import Link, make_link
 from crawler.links import Anchor
 
 # Names that say "menu" outright, and names that may also be a 栏目 box of articles (lm,
@@ -48,7 +49,13 @@ def _nav_name(el: etree._Element) -> str:
     """ "strong", "weak" or "" (see _NAV_TOKEN)."""
     if el.tag == "nav":
         return "strong"
-    tokens = name_tokens(name_of(el))
+    return _nav_kind(name_of(el))
+
+
+@lru_cache(maxsize=4096)
+def _nav_kind(name: str) -> str:
+    # memoised by name: a site's pages repeat the same names
+    tokens = name_tokens(name)
     if any(_NAV_TOKEN.match(token) for token in tokens):
         return "strong"
     if any(_WEAK_NAV_TOKEN.match(token) for token in tokens):
@@ -59,7 +66,12 @@ def _nav_name(el: etree._Element) -> str:
 def _is_header(el: etree._Element) -> bool:
     if el.tag == "header":
         return True
-    return any(_HEADER_TOKEN.match(token) for token in name_tokens(name_of(el)))
+    return _header_name(name_of(el))
+
+
+@lru_cache(maxsize=4096)
+def _header_name(name: str) -> bool:
+    return any(_HEADER_TOKEN.match(token) for token in name_tokens(name))
 
 
 def _reads_like_menu(
@@ -179,7 +191,7 @@ def nav_links(
         at = index.get(url)
         if at is None:
             index[url] = len(links)
-            links.append(Link(url=url, kind="a", text=text))
+            links.append(make_link(url, "a", text))
         elif text and not links[at].text:
-            links[at] = Link(url=url, kind="a", text=text)
+            links[at] = make_link(url, "a", text)
     return links

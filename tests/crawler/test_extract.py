@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html as htmlmod
 import random
 import re
@@ -11,7 +12,16 @@ import pytest
 
 from crawler.decode import decode_html, looks_binary
 from crawler.extract import extract
-from crawler.facts import LINK_KINDS, PageFacts
+from crawler.facts import (
+    FACTS_VERSION,
+    LINK_KINDS,
+    ArchiveLabel,
+    ConacBadge,
+    Link,
+    ListBlock,
+    ListItem,
+    PageFacts,
+)
 from crawler.identifiers import normalise_space
 from tests.crawler.realpages import SHARED, URL, label_id, labels, real_page
 
@@ -521,3 +531,20 @@ def test_ten_megabyte_text_node() -> None:
 def test_facts_round_trip() -> None:
     facts = extract(URL, page('<div id="header">标题</div>' + FOOTER))
     assert PageFacts.from_dict(facts.to_dict()) == facts
+
+
+def test_to_dict_is_asdict_with_version() -> None:
+    """to_dict's written-out converter gives what dataclasses.asdict gives, also for values
+    of other types than declared (lists for tuples)."""
+    facts = PageFacts(
+        url=URL, title="t", icp=("湘ICP备1号",), police=["京公网安备1号"], site_codes=("43",),
+        conac=(ConacBadge(form="link", url="u", badge_id="i", blue=True),), jiucuo=("",),
+        meta={"sitename": "s"}, links=(Link(url="u", kind="a", text="x"),),
+        nav=[Link(url="v", kind="a")], says_not_found=True, text_length=3,
+        lists=(ListBlock("h", (ListItem("t", "u", "2026-01-01"),), "m"),
+               ListBlock("h2", [ListItem("t2", "u2")])),
+        archive=ArchiveLabel("已归档", "2026-01-01"), page_kind="list",
+    )
+    for value in (facts, PageFacts(url=URL)):
+        expected = dataclasses.asdict(value) | {"_version": FACTS_VERSION}
+        assert repr(value.to_dict()) == repr(expected)
