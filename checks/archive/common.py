@@ -14,6 +14,7 @@ Only loaded HTML pages (2xx with facts) other than the home page are considered.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 
 from checks.base import Context, Finding, PageRef, Rule, SiteSnapshot
 from checks.columns.common import ARCHIVE_WORDS, url_key
+from crawler.facts import Link
 
 MAX_CHAIN = 50  # parent links followed upwards at most (guards against cycles)
 
@@ -59,19 +61,38 @@ def archived_pages(snapshot: SiteSnapshot) -> list[Archived]:
     """The site's archived pages, by URL."""
     site = snapshot.site
     home = snapshot.home
-    home_keys = {url_key(site.url)}
+    # url_key is called for the same URLs over and over (every page, its parent, the parent's
+    # links); memoised for this call only, so that nothing outlives the snapshot.
+    key_of = functools.cache(url_key)
+    home_keys = {key_of(site.url)}
     if home is not None:
-        home_keys |= {url_key(u) for u in (home.url, home.final_url) if u}
+        home_keys |= {key_of(u) for u in (home.url, home.final_url) if u}
     by_key: dict[str, PageRef] = {}
     for page in snapshot.pages:
-        by_key.setdefault(url_key(page.url), page)
-    live_columns = {url_key(c.url) for c in snapshot.columns if not c.archived}
-    archived_columns = {url_key(c.url): c for c in snapshot.columns if c.archived}
+        by_key.setdefault(key_of(page.url), page)
+    live_columns = {key_of(c.url) for c in snapshot.columns if not c.archived}
+    archived_columns = {key_of(c.url): c for c in snapshot.columns if c.archived}
+    stops = home_keys | live_columns  # the walk upwards ends at these pages
     prefixes = tuple(_path_prefix(p) for p in site.archive_paths)
+    # Per parent page (by key): its links whose text says 历史/归档/旧版, the first one per
+    # target key. WHY: looking the page up among all of its parent's links for every page
+    # was O(pages x links) and most of a check pass's time.
+    marked_links: dict[str, dict[str, Link]] = {}
+
+    def marked_links_of(parent_key: str, parent: PageRef) -> dict[str, Link]:
+        found = marked_links.get(parent_key)
+        if found is None:
+            found = {}
+            if parent.facts is not None:
+                for link in (*parent.facts.nav, *parent.facts.links):
+                    if ARCHIVE_WORDS.search(link.text):
+                        found.setdefault(key_of(link.url), link)
+            marked_links[parent_key] = found
+        return found
 
     def own_reason(page: PageRef) -> Archived | None:
         """Why a page is archived on its own account (not through its parent)."""
-        key = url_key(page.url)
+        key = key_of(page.url)
         path = urlsplit(page.url).path or "/"
         prefix = next((p for p in prefixes if path.startswith(p)), None)
         if prefix is not None:
@@ -79,10 +100,12 @@ def archived_pages(snapshot: SiteSnapshot) -> list[Archived]:
         column = archived_columns.get(key)
         if column is not None:
             return Archived(page, f"是已归档栏目“{column.name}”的页面", "column", column.url)
-        parent = by_key.get(url_key(page.parent_url)) if page.parent_url else None
-        if parent is not None and parent.facts is not None:
-            for link in (*parent.facts.nav, *parent.facts.links):
-                if url_key(link.url) == key and ARCHIVE_WORDS.search(link.text):
+        if page.parent_url:
+            parent_key = key_of(page.parent_url)
+            parent = by_key.get(parent_key)
+            if parent is not None:
+                link = marked_links_of(parent_key, parent).get(key)
+                if link is not None:
                     return Archived(page, f"经标注“{link.text}”的链接进入", "link", parent.url)
         if page.facts is not None and page.facts.archive is not None:
             return Archived(page, "页面自身标注为已归档", "label", page.url)
@@ -91,15 +114,15 @@ def archived_pages(snapshot: SiteSnapshot) -> list[Archived]:
     memo: dict[str, Archived | None] = {}
 
     def reason_for(page: PageRef, depth: int = 0) -> Archived | None:
-        key = url_key(page.url)
+        key = key_of(page.url)
         if key in memo:
             return memo[key]
         memo[key] = None  # provisional: breaks cycles in parent links
         found = own_reason(page)
         if found is None and depth < MAX_CHAIN and page.parent_url:
-            parent = by_key.get(url_key(page.parent_url))
-            parent_key = url_key(page.parent_url)
-            if parent is not None and parent_key not in home_keys | live_columns:
+            parent_key = key_of(page.parent_url)
+            parent = by_key.get(parent_key)
+            if parent is not None and parent_key not in stops:
                 inherited = reason_for(parent, depth + 1)
                 if inherited is not None:
                     found = Archived(
@@ -110,7 +133,7 @@ def archived_pages(snapshot: SiteSnapshot) -> list[Archived]:
 
     out: dict[str, Archived] = {}
     for page in sorted(snapshot.pages, key=lambda p: p.url):
-        key = url_key(page.url)
+        key = key_of(page.url)
         if key in home_keys or not _loaded(page) or page.url in out:
             continue
         if key in live_columns and own_reason(page) is None:
