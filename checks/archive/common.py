@@ -59,89 +59,100 @@ def _path_prefix(path: str) -> str:
 
 def archived_pages(snapshot: SiteSnapshot) -> list[Archived]:
     """The site's archived pages, by URL."""
-    site = snapshot.site
-    home = snapshot.home
-    # url_key is called for the same URLs over and over (every page, its parent, the parent's
-    # links); memoised for this call only, so that nothing outlives the snapshot.
-    key_of = functools.cache(url_key)
-    home_keys = {key_of(site.url)}
-    if home is not None:
-        home_keys |= {key_of(u) for u in (home.url, home.final_url) if u}
-    by_key: dict[str, PageRef] = {}
-    for page in snapshot.pages:
-        by_key.setdefault(key_of(page.url), page)
-    live_columns = {key_of(c.url) for c in snapshot.columns if not c.archived}
-    archived_columns = {key_of(c.url): c for c in snapshot.columns if c.archived}
-    stops = home_keys | live_columns  # the walk upwards ends at these pages
-    prefixes = tuple(_path_prefix(p) for p in site.archive_paths)
-    # Per parent page (by key): its links whose text says 历史/归档/旧版, the first one per
-    # target key. WHY: looking the page up among all of its parent's links for every page
-    # was O(pages x links) and most of a check pass's time.
-    marked_links: dict[str, dict[str, Link]] = {}
+    walk = _Walk(snapshot)
+    out: dict[str, Archived] = {}
+    for page in sorted(snapshot.pages, key=lambda p: p.url):
+        key = walk.key_of(page.url)
+        if key in walk.home_keys or not _loaded(page) or page.url in out:
+            continue
+        if key in walk.live_columns and walk.own_reason(page) is None:
+            continue
+        found = walk.reason_for(page)
+        if found is not None:
+            out[page.url] = found
+    return list(out.values())
 
-    def marked_links_of(parent_key: str, parent: PageRef) -> dict[str, Link]:
-        found = marked_links.get(parent_key)
+
+class _Walk:
+    """One site's pages with what deciding why a page is archived needs, and the decisions.
+
+    A class rather than nested functions: a recursive closure is a reference cycle, which
+    kept the whole snapshot's pages alive until the cyclic garbage collector ran.
+    """
+
+    def __init__(self, snapshot: SiteSnapshot) -> None:
+        site = snapshot.site
+        home = snapshot.home
+        # url_key is called for the same URLs over and over (every page, its parent, the
+        # parent's links); memoised for this walk only, so that nothing outlives it.
+        self.key_of = key_of = functools.cache(url_key)
+        self.home_keys = {key_of(site.url)}
+        if home is not None:
+            self.home_keys |= {key_of(u) for u in (home.url, home.final_url) if u}
+        self.by_key: dict[str, PageRef] = {}
+        for page in snapshot.pages:
+            self.by_key.setdefault(key_of(page.url), page)
+        self.live_columns = {key_of(c.url) for c in snapshot.columns if not c.archived}
+        self.archived_columns = {key_of(c.url): c for c in snapshot.columns if c.archived}
+        self.stops = self.home_keys | self.live_columns  # the walk upwards ends at these
+        self.prefixes = tuple(_path_prefix(p) for p in site.archive_paths)
+        # Per parent page (by key): its links whose text says 历史/归档/旧版, the first one
+        # per target key. WHY: looking each page up among all of its parent's links was
+        # O(pages x links) and most of a check pass's time.
+        self.marked_links: dict[str, dict[str, Link]] = {}
+        self.memo: dict[str, Archived | None] = {}
+
+    def marked_links_of(self, parent_key: str, parent: PageRef) -> dict[str, Link]:
+        found = self.marked_links.get(parent_key)
         if found is None:
             found = {}
             if parent.facts is not None:
                 for link in (*parent.facts.nav, *parent.facts.links):
                     if ARCHIVE_WORDS.search(link.text):
-                        found.setdefault(key_of(link.url), link)
-            marked_links[parent_key] = found
+                        found.setdefault(self.key_of(link.url), link)
+            self.marked_links[parent_key] = found
         return found
 
-    def own_reason(page: PageRef) -> Archived | None:
+    def own_reason(self, page: PageRef) -> Archived | None:
         """Why a page is archived on its own account (not through its parent)."""
-        key = key_of(page.url)
+        key = self.key_of(page.url)
         path = urlsplit(page.url).path or "/"
-        prefix = next((p for p in prefixes if path.startswith(p)), None)
+        prefix = next((p for p in self.prefixes if path.startswith(p)), None)
         if prefix is not None:
             return Archived(page, f"位于登记的归档路径 {prefix} 下", "path", page.url)
-        column = archived_columns.get(key)
+        column = self.archived_columns.get(key)
         if column is not None:
             return Archived(page, f"是已归档栏目“{column.name}”的页面", "column", column.url)
         if page.parent_url:
-            parent_key = key_of(page.parent_url)
-            parent = by_key.get(parent_key)
+            parent_key = self.key_of(page.parent_url)
+            parent = self.by_key.get(parent_key)
             if parent is not None:
-                link = marked_links_of(parent_key, parent).get(key)
+                link = self.marked_links_of(parent_key, parent).get(key)
                 if link is not None:
                     return Archived(page, f"经标注“{link.text}”的链接进入", "link", parent.url)
         if page.facts is not None and page.facts.archive is not None:
             return Archived(page, "页面自身标注为已归档", "label", page.url)
         return None
 
-    memo: dict[str, Archived | None] = {}
-
-    def reason_for(page: PageRef, depth: int = 0) -> Archived | None:
-        key = key_of(page.url)
+    def reason_for(self, page: PageRef, depth: int = 0) -> Archived | None:
+        """Why a page is archived, on its own account or through its parents."""
+        memo = self.memo
+        key = self.key_of(page.url)
         if key in memo:
             return memo[key]
         memo[key] = None  # provisional: breaks cycles in parent links
-        found = own_reason(page)
+        found = self.own_reason(page)
         if found is None and depth < MAX_CHAIN and page.parent_url:
-            parent_key = key_of(page.parent_url)
-            parent = by_key.get(parent_key)
-            if parent is not None and parent_key not in stops:
-                inherited = reason_for(parent, depth + 1)
+            parent_key = self.key_of(page.parent_url)
+            parent = self.by_key.get(parent_key)
+            if parent is not None and parent_key not in self.stops:
+                inherited = self.reason_for(parent, depth + 1)
                 if inherited is not None:
                     found = Archived(
                         page, inherited.reason, inherited.by, inherited.via, inherited.root
                     )
         memo[key] = found
         return found
-
-    out: dict[str, Archived] = {}
-    for page in sorted(snapshot.pages, key=lambda p: p.url):
-        key = key_of(page.url)
-        if key in home_keys or not _loaded(page) or page.url in out:
-            continue
-        if key in live_columns and own_reason(page) is None:
-            continue
-        found = reason_for(page)
-        if found is not None:
-            out[page.url] = found
-    return list(out.values())
 
 
 def capped(
