@@ -14,7 +14,6 @@ Only loaded HTML pages (2xx with facts) other than the home page are considered.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -62,7 +61,7 @@ def archived_pages(snapshot: SiteSnapshot) -> list[Archived]:
     walk = _Walk(snapshot)
     out: dict[str, Archived] = {}
     for page in sorted(snapshot.pages, key=lambda p: p.url):
-        key = walk.key_of(page.url)
+        key = url_key(page.url)
         if key in walk.home_keys or not _loaded(page) or page.url in out:
             continue
         if key in walk.live_columns and walk.own_reason(page) is None:
@@ -83,17 +82,14 @@ class _Walk:
     def __init__(self, snapshot: SiteSnapshot) -> None:
         site = snapshot.site
         home = snapshot.home
-        # url_key is called for the same URLs over and over (every page, its parent, the
-        # parent's links); memoised for this walk only, so that nothing outlives it.
-        self.key_of = key_of = functools.cache(url_key)
-        self.home_keys = {key_of(site.url)}
+        self.home_keys = {url_key(site.url)}
         if home is not None:
-            self.home_keys |= {key_of(u) for u in (home.url, home.final_url) if u}
+            self.home_keys |= {url_key(u) for u in (home.url, home.final_url) if u}
         self.by_key: dict[str, PageRef] = {}
         for page in snapshot.pages:
-            self.by_key.setdefault(key_of(page.url), page)
-        self.live_columns = {key_of(c.url) for c in snapshot.columns if not c.archived}
-        self.archived_columns = {key_of(c.url): c for c in snapshot.columns if c.archived}
+            self.by_key.setdefault(url_key(page.url), page)
+        self.live_columns = {url_key(c.url) for c in snapshot.columns if not c.archived}
+        self.archived_columns = {url_key(c.url): c for c in snapshot.columns if c.archived}
         self.stops = self.home_keys | self.live_columns  # the walk upwards ends at these
         self.prefixes = tuple(_path_prefix(p) for p in site.archive_paths)
         # Per parent page (by key): its links whose text says 历史/归档/旧版, the first one
@@ -109,13 +105,13 @@ class _Walk:
             if parent.facts is not None:
                 for link in (*parent.facts.nav, *parent.facts.links):
                     if ARCHIVE_WORDS.search(link.text):
-                        found.setdefault(self.key_of(link.url), link)
+                        found.setdefault(url_key(link.url), link)
             self.marked_links[parent_key] = found
         return found
 
     def own_reason(self, page: PageRef) -> Archived | None:
         """Why a page is archived on its own account (not through its parent)."""
-        key = self.key_of(page.url)
+        key = url_key(page.url)
         path = urlsplit(page.url).path or "/"
         prefix = next((p for p in self.prefixes if path.startswith(p)), None)
         if prefix is not None:
@@ -124,7 +120,7 @@ class _Walk:
         if column is not None:
             return Archived(page, f"是已归档栏目“{column.name}”的页面", "column", column.url)
         if page.parent_url:
-            parent_key = self.key_of(page.parent_url)
+            parent_key = url_key(page.parent_url)
             parent = self.by_key.get(parent_key)
             if parent is not None:
                 link = self.marked_links_of(parent_key, parent).get(key)
@@ -137,13 +133,13 @@ class _Walk:
     def reason_for(self, page: PageRef, depth: int = 0) -> Archived | None:
         """Why a page is archived, on its own account or through its parents."""
         memo = self.memo
-        key = self.key_of(page.url)
+        key = url_key(page.url)
         if key in memo:
             return memo[key]
         memo[key] = None  # provisional: breaks cycles in parent links
         found = self.own_reason(page)
         if found is None and depth < MAX_CHAIN and page.parent_url:
-            parent_key = self.key_of(page.parent_url)
+            parent_key = url_key(page.parent_url)
             parent = self.by_key.get(parent_key)
             if parent is not None and parent_key not in self.stops:
                 inherited = self.reason_for(parent, depth + 1)
