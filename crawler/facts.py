@@ -9,6 +9,7 @@ that old crawls can be re-extracted from their stored bodies.
 from __future__ import annotations
 
 import copy
+import operator
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -139,18 +140,32 @@ class PageFacts:
 
 
 _T = TypeVar("_T")
+# For _shared: each shared class's number of fields, and a getter of their values from a dict.
+_GETTERS: dict[type, tuple[int, operator.itemgetter[Any]]] = {
+    cls: (len(cls.__dataclass_fields__), operator.itemgetter(*cls.__dataclass_fields__))
+    for cls in (Link, ListItem)
+}
 
 
 def _shared(cls: type[_T], raw: list[dict[str, Any]], memo: dict[Any, Any]) -> tuple[_T, ...]:
-    """`tuple(cls(**values) for values in raw)`, reusing the instance an identical dict gave
-    earlier in `memo` (see `PageFacts.from_dict`)."""
-    known: dict[tuple[tuple[str, Any], ...], _T] = memo.setdefault(cls, {})
+    """`tuple(cls(**values) for values in raw)`, reusing the instance equal values gave earlier
+    in `memo` (see `PageFacts.from_dict`)."""
+    count, values_of = _GETTERS[cls]
+    known: dict[Any, _T] = memo.setdefault(cls, {})
     out = []
     for values in raw:
-        key = tuple(values.items())
-        found = known.get(key)
+        # Keyed by the field values when the dict holds exactly the fields (always, for what
+        # to_dict wrote); anything else (a default left out, an unknown key) is left to cls()
+        # to fill in or reject.
+        try:
+            key = values_of(values) if len(values) == count else None
+        except KeyError:  # an unknown key in place of a field
+            key = None
+        found = None if key is None else known.get(key)
         if found is None:
-            found = known[key] = cls(**values)
+            found = cls(**values)
+            if key is not None:
+                known[key] = found
         out.append(found)
     return tuple(out)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import starmap
 from typing import Any
 
 from sqlalchemy import select
@@ -117,7 +118,7 @@ def build_snapshot(session: Session, crawl_run_id: int, site: SiteEntry) -> Site
         select(m.Link.page_url, m.Link.url, m.Link.kind, m.Link.text)
         .where(m.Link.crawl_run_id == crawl_run_id, m.Link.site_id == site.id)
     ).all()
-    links = tuple([LinkRef(p, u, k, t) for p, u, k, t in link_rows])
+    links = tuple(starmap(LinkRef, link_rows))  # (page_url, url, kind, text); a C loop
 
     wanted = select(m.Link.url).where(
         m.Link.crawl_run_id == crawl_run_id, m.Link.site_id == site.id
