@@ -100,10 +100,10 @@ def record_sightings(session: Session, site_id: str, items: Mapping[str, Tracked
     existing: dict[str, dict[str, Any]] = {
         row.url: dict(row._mapping) for row in session.execute(
             select(_SIGHTINGS.c.id, _SIGHTINGS.c.url, *(_SIGHTINGS.c[k] for k in _MOVED))
-            .where(_SIGHTINGS.c.site_id == site_id))
+            .where(_SIGHTINGS.c.site_id == site_id)).all()
     }
     added: list[dict[str, Any]] = []
-    changed: dict[int, dict[str, Any]] = {}
+    changed: dict[int, tuple[dict[str, Any], set[str]]] = {}  # by id: row, columns changed
     for url, item in items.items():
         row = existing.get(url[:2048])
         if row is None:
@@ -118,17 +118,24 @@ def record_sightings(session: Session, site_id: str, items: Mapping[str, Tracked
             "first_seen": min(row["first_seen"], now),
             "last_seen": max(row["last_seen"], now),
         }
-        if any(moved[k] != row[k] for k in _MOVED):
+        columns = {k for k in _MOVED if moved[k] != row[k]}
+        if columns:
             row.update(moved)
-            changed[row["id"]] = row
+            changed.setdefault(row["id"], (row, set()))[1].update(columns)
     if added:
         session.execute(insert(_SIGHTINGS), added)
-    if changed:
+    # One statement per set of changed columns (usually one set: last_seen), each setting
+    # only those: binding unchanged datetimes for every row cost more than the update.
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row_id, (row, columns) in changed.items():
+        names = tuple(k for k in _MOVED if k in columns)
+        by_columns.setdefault(names, []).append(
+            {"row_id": row_id, **{k: row[k] for k in names}})
+    for names, params in by_columns.items():
         session.execute(
             update(_SIGHTINGS).where(_SIGHTINGS.c.id == bindparam("row_id"))
-            .values({k: bindparam(k) for k in _MOVED}),
-            [{"row_id": row_id, **{k: row[k] for k in _MOVED}}
-             for row_id, row in changed.items()],
+            .values({k: bindparam(k) for k in names}),
+            params,
         )
 
 
