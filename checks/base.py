@@ -182,7 +182,7 @@ class SiteSnapshot:
     crawl_run_id: int
     home: PageRef | None
     pages: tuple[PageRef, ...]
-    links: tuple[LinkRef, ...]
+    links: tuple[LinkRef, ...]  # in no particular order
     results: Mapping[str, LinkResult]  # by URL; shared across sites within one crawl run
     columns: tuple[Column, ...] = ()  # filled by the runner (checks.columns.discover)
     items: tuple[TrackedItem, ...] = ()  # this site's items ever seen, with first-seen times

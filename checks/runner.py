@@ -7,7 +7,9 @@ check that silently vanishes is worse than a crash.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -80,6 +82,27 @@ def evaluate(snapshot: SiteSnapshot, planned: Iterable[PlannedCheck], now: datet
     return findings
 
 
+@contextmanager
+def _collect_between_sites() -> Iterator[None]:
+    """Automatic cyclic garbage collection off for the block; the caller calls
+    `gc.collect(1)` after each site.
+
+    WHY: a pass allocates millions of objects (each site's snapshot) and keeps many of them
+    (KEEP_PAGES), and every automatic full collection traverses all that is kept: they were
+    about 40% of a pass's CPU. Snapshots hold no reference cycles, so reference counting
+    frees them; collecting the young generations after each site frees whatever cyclic
+    garbage that site left (keeping memory bounded) at the cost of one traversal of what it
+    allocated.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_checks(
     factory: sessionmaker[Session],
     settings: Settings,
@@ -97,7 +120,7 @@ def run_checks(
     codes = [p.spec.rule.code for p in planned]
     summary = RunSummary()
     new = persisting = reopened = fixed = 0
-    with factory() as session, session.begin():
+    with _collect_between_sites(), factory() as session, session.begin():
         registry = load_registry(session)
         # Pass 1: derive each site's columns and record what items it showed, so that every
         # portal's important items are known before any site below it is checked.
@@ -125,9 +148,12 @@ def run_checks(
             else:
                 snapshots.append((run_id, entry, snapshot.columns))
             del snapshot
+            gc.collect(1)
         session.flush()
-        # Pass 2: the checks.
-        for held in snapshots:
+        # Pass 2: the checks, each site's snapshot released once it is checked.
+        snapshots.reverse()
+        while snapshots:
+            held = snapshots.pop()
             if isinstance(held, tuple):
                 run_id, entry, columns = held
                 snapshot = replace(build_snapshot(session, run_id, entry), columns=columns)
@@ -152,5 +178,7 @@ def run_checks(
             reopened += counts.reopened
             fixed += counts.fixed
             summary.sites += 1
+            del snapshot, held, findings
+            gc.collect(1)
     summary.counts = repo.FindingCounts(new, persisting, reopened, fixed)
     return summary

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import starmap
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +29,23 @@ def _same_page(a: str, b: str) -> bool:
     return a.rstrip("/") == b.rstrip("/")
 
 
+# The columns of a stored link result, in LinkResult's field order.
+_RESULT_COLUMNS = (
+    m.LinkResult.url, m.LinkResult.status, m.LinkResult.final_url, m.LinkResult.redirects,
+    m.LinkResult.error_kind, m.LinkResult.error, m.LinkResult.method, m.LinkResult.elapsed_ms,
+    m.LinkResult.soft404,
+)
+
+
+def _link_result(row: Any) -> LinkResult:
+    url, status, final_url, redirects, error_kind, error, method, elapsed_ms, soft404 = row
+    return LinkResult(
+        url=url, status=status, final_url=final_url, redirects=tuple(redirects or ()),
+        error_kind=error_kind, error=error, method=method, elapsed_ms=elapsed_ms,
+        soft404=soft404,
+    )
+
+
 def _join_redirects(results: dict[str, LinkResult], session: Session, crawl_run_id: int
                     ) -> dict[str, LinkResult]:
     """A redirect the crawler did not follow (its target was verified by another request)
@@ -38,13 +57,9 @@ def _join_redirects(results: dict[str, LinkResult], session: Session, crawl_run_
     targets: dict[str, LinkResult] = dict(results)
     wanted = {r.final_url for r in pending.values() if r.final_url not in targets}
     if wanted:
-        for row in session.scalars(select(m.LinkResult).where(
+        for row in session.connection().execute(select(*_RESULT_COLUMNS).where(
                 m.LinkResult.crawl_run_id == crawl_run_id, m.LinkResult.url.in_(wanted))):
-            targets[row.url] = LinkResult(
-                url=row.url, status=row.status, final_url=row.final_url,
-                redirects=tuple(row.redirects or ()), error_kind=row.error_kind,
-                error=row.error, method=row.method, elapsed_ms=row.elapsed_ms,
-                soft404=row.soft404)
+            targets[row[0]] = _link_result(row)
     out = dict(results)
     for url, result in pending.items():
         target = targets.get(result.final_url or "")
@@ -63,59 +78,58 @@ def _join_redirects(results: dict[str, LinkResult], session: Session, crawl_run_
 
 
 def build_snapshot(session: Session, crawl_run_id: int, site: SiteEntry) -> SiteSnapshot:
-    """Everything one crawl run stored about one site."""
-    page_rows = session.execute(
-        select(m.Page, m.PageFactsRow.data)
+    """Everything one crawl run stored about one site.
+
+    Reads plain rows through the session's connection rather than ORM entities: nothing here
+    is modified, and the ORM's per-row bookkeeping (identity map, instance state) was most of
+    the cost of a snapshot, which has a row per page and per link.
+    """
+    conn = session.connection()
+    page_rows = conn.execute(
+        select(m.Page.url, m.Page.status, m.Page.depth, m.Page.final_url, m.Page.content_type,
+               m.Page.error_kind, m.Page.parent_url, m.PageFactsRow.data)
         .outerjoin(m.PageFactsRow, m.PageFactsRow.page_id == m.Page.id)
         .where(m.Page.crawl_run_id == crawl_run_id, m.Page.site_id == site.id)
         .order_by(m.Page.depth, m.Page.url)
-    ).all()
+    ).all()  # fetchall: iterating a result fetches row by row, several times slower
+    shared: dict[Any, Any] = {}  # equal links etc. of different pages built once (from_dict)
     pages = tuple(
         PageRef(
-            url=row.url,
-            status=row.status,
-            depth=row.depth,
-            final_url=row.final_url,
-            content_type=row.content_type,
-            error_kind=row.error_kind,
-            facts=PageFacts.from_dict(data) if data is not None else None,
-            parent_url=row.parent_url,
+            url=url,
+            status=status,
+            depth=depth,
+            final_url=final_url,
+            content_type=content_type,
+            error_kind=error_kind,
+            facts=PageFacts.from_dict(data, shared) if data is not None else None,
+            parent_url=parent_url,
         )
-        for row, data in page_rows
+        for url, status, depth, final_url, content_type, error_kind, parent_url, data
+        in page_rows
     )
+    del shared
     home = next((p for p in pages if p.depth == 0 and _same_page(p.url, site.url)), None)
     if home is None:
         home = next((p for p in pages if _same_page(p.url, site.url)), None)
 
-    link_rows = session.execute(
+    # In no particular order: sorting a site's links cost the database more than anything
+    # else here, and the one check that reads them sorts the few it reports.
+    link_rows = conn.execute(
         select(m.Link.page_url, m.Link.url, m.Link.kind, m.Link.text)
         .where(m.Link.crawl_run_id == crawl_run_id, m.Link.site_id == site.id)
-        .order_by(m.Link.page_url, m.Link.url, m.Link.kind)
     ).all()
-    links = tuple(LinkRef(page_url=p, url=u, kind=k, text=t) for p, u, k, t in link_rows)
+    links = tuple(starmap(LinkRef, link_rows))  # (page_url, url, kind, text); a C loop
 
     wanted = select(m.Link.url).where(
         m.Link.crawl_run_id == crawl_run_id, m.Link.site_id == site.id
     )
-    result_rows = session.scalars(
-        select(m.LinkResult).where(
+    result_rows = conn.execute(
+        select(*_RESULT_COLUMNS).where(
             m.LinkResult.crawl_run_id == crawl_run_id, m.LinkResult.url.in_(wanted)
         )
-    )
-    results = _join_redirects({
-        r.url: LinkResult(
-            url=r.url,
-            status=r.status,
-            final_url=r.final_url,
-            redirects=tuple(r.redirects or ()),
-            error_kind=r.error_kind,
-            error=r.error,
-            method=r.method,
-            elapsed_ms=r.elapsed_ms,
-            soft404=r.soft404,
-        )
-        for r in result_rows
-    }, session, crawl_run_id)
+    ).all()
+    results = _join_redirects({row[0]: _link_result(row) for row in result_rows},
+                              session, crawl_run_id)
     return SiteSnapshot(
         site=site,
         crawl_run_id=crawl_run_id,

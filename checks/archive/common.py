@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from checks.base import Context, Finding, PageRef, Rule, SiteSnapshot
 from checks.columns.common import ARCHIVE_WORDS, url_key
+from crawler.facts import Link
 
 MAX_CHAIN = 50  # parent links followed upwards at most (guards against cycles)
 
@@ -57,68 +58,97 @@ def _path_prefix(path: str) -> str:
 
 def archived_pages(snapshot: SiteSnapshot) -> list[Archived]:
     """The site's archived pages, by URL."""
-    site = snapshot.site
-    home = snapshot.home
-    home_keys = {url_key(site.url)}
-    if home is not None:
-        home_keys |= {url_key(u) for u in (home.url, home.final_url) if u}
-    by_key: dict[str, PageRef] = {}
-    for page in snapshot.pages:
-        by_key.setdefault(url_key(page.url), page)
-    live_columns = {url_key(c.url) for c in snapshot.columns if not c.archived}
-    archived_columns = {url_key(c.url): c for c in snapshot.columns if c.archived}
-    prefixes = tuple(_path_prefix(p) for p in site.archive_paths)
+    walk = _Walk(snapshot)
+    out: dict[str, Archived] = {}
+    for page in sorted(snapshot.pages, key=lambda p: p.url):
+        key = url_key(page.url)
+        if key in walk.home_keys or not _loaded(page) or page.url in out:
+            continue
+        if key in walk.live_columns and walk.own_reason(page) is None:
+            continue
+        found = walk.reason_for(page)
+        if found is not None:
+            out[page.url] = found
+    return list(out.values())
 
-    def own_reason(page: PageRef) -> Archived | None:
+
+class _Walk:
+    """One site's pages with what deciding why a page is archived needs, and the decisions.
+
+    A class rather than nested functions: a recursive closure is a reference cycle, which
+    kept the whole snapshot's pages alive until the cyclic garbage collector ran.
+    """
+
+    def __init__(self, snapshot: SiteSnapshot) -> None:
+        site = snapshot.site
+        home = snapshot.home
+        self.home_keys = {url_key(site.url)}
+        if home is not None:
+            self.home_keys |= {url_key(u) for u in (home.url, home.final_url) if u}
+        self.by_key: dict[str, PageRef] = {}
+        for page in snapshot.pages:
+            self.by_key.setdefault(url_key(page.url), page)
+        self.live_columns = {url_key(c.url) for c in snapshot.columns if not c.archived}
+        self.archived_columns = {url_key(c.url): c for c in snapshot.columns if c.archived}
+        self.stops = self.home_keys | self.live_columns  # the walk upwards ends at these
+        self.prefixes = tuple(_path_prefix(p) for p in site.archive_paths)
+        # Per parent page (by key): its links whose text says 历史/归档/旧版, the first one
+        # per target key. WHY: looking each page up among all of its parent's links was
+        # O(pages x links) and most of a check pass's time.
+        self.marked_links: dict[str, dict[str, Link]] = {}
+        self.memo: dict[str, Archived | None] = {}
+
+    def marked_links_of(self, parent_key: str, parent: PageRef) -> dict[str, Link]:
+        found = self.marked_links.get(parent_key)
+        if found is None:
+            found = {}
+            if parent.facts is not None:
+                for link in (*parent.facts.nav, *parent.facts.links):
+                    if ARCHIVE_WORDS.search(link.text):
+                        found.setdefault(url_key(link.url), link)
+            self.marked_links[parent_key] = found
+        return found
+
+    def own_reason(self, page: PageRef) -> Archived | None:
         """Why a page is archived on its own account (not through its parent)."""
         key = url_key(page.url)
         path = urlsplit(page.url).path or "/"
-        prefix = next((p for p in prefixes if path.startswith(p)), None)
+        prefix = next((p for p in self.prefixes if path.startswith(p)), None)
         if prefix is not None:
             return Archived(page, f"位于登记的归档路径 {prefix} 下", "path", page.url)
-        column = archived_columns.get(key)
+        column = self.archived_columns.get(key)
         if column is not None:
             return Archived(page, f"是已归档栏目“{column.name}”的页面", "column", column.url)
-        parent = by_key.get(url_key(page.parent_url)) if page.parent_url else None
-        if parent is not None and parent.facts is not None:
-            for link in (*parent.facts.nav, *parent.facts.links):
-                if url_key(link.url) == key and ARCHIVE_WORDS.search(link.text):
+        if page.parent_url:
+            parent_key = url_key(page.parent_url)
+            parent = self.by_key.get(parent_key)
+            if parent is not None:
+                link = self.marked_links_of(parent_key, parent).get(key)
+                if link is not None:
                     return Archived(page, f"经标注“{link.text}”的链接进入", "link", parent.url)
         if page.facts is not None and page.facts.archive is not None:
             return Archived(page, "页面自身标注为已归档", "label", page.url)
         return None
 
-    memo: dict[str, Archived | None] = {}
-
-    def reason_for(page: PageRef, depth: int = 0) -> Archived | None:
+    def reason_for(self, page: PageRef, depth: int = 0) -> Archived | None:
+        """Why a page is archived, on its own account or through its parents."""
+        memo = self.memo
         key = url_key(page.url)
         if key in memo:
             return memo[key]
         memo[key] = None  # provisional: breaks cycles in parent links
-        found = own_reason(page)
+        found = self.own_reason(page)
         if found is None and depth < MAX_CHAIN and page.parent_url:
-            parent = by_key.get(url_key(page.parent_url))
             parent_key = url_key(page.parent_url)
-            if parent is not None and parent_key not in home_keys | live_columns:
-                inherited = reason_for(parent, depth + 1)
+            parent = self.by_key.get(parent_key)
+            if parent is not None and parent_key not in self.stops:
+                inherited = self.reason_for(parent, depth + 1)
                 if inherited is not None:
                     found = Archived(
                         page, inherited.reason, inherited.by, inherited.via, inherited.root
                     )
         memo[key] = found
         return found
-
-    out: dict[str, Archived] = {}
-    for page in sorted(snapshot.pages, key=lambda p: p.url):
-        key = url_key(page.url)
-        if key in home_keys or not _loaded(page) or page.url in out:
-            continue
-        if key in live_columns and own_reason(page) is None:
-            continue
-        found = reason_for(page)
-        if found is not None:
-            out[page.url] = found
-    return list(out.values())
 
 
 def capped(

@@ -6,6 +6,7 @@ must never report a column `columns.stale` also reports, so both verdicts live h
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -43,6 +44,10 @@ _ARTICLE_PATH = re.compile(
 )
 
 
+# Memoised: the column and archive checks key the same page URLs again and again (each page
+# under its URL, its final URL and as the parent of others, in every check that indexes the
+# pages). 8,192 entries (a few MB) cover the pages of a large site.
+@functools.lru_cache(maxsize=8192)
 def url_key(url: str) -> str:
     """A URL's identity as a column: host, path without a trailing index.* or "/", query.
 

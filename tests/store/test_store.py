@@ -93,3 +93,36 @@ def test_dead_running_crawls_are_marked_interrupted(factory: sessionmaker[Sessio
         assert s.get(m.CrawlRun, run.id).status == repo.INTERRUPTED  # type: ignore[union-attr]
         assert s.get(m.CrawlRun, live.id).status == repo.RUNNING  # type: ignore[union-attr]
         assert repo.latest_finished_run(s, "demo") is None
+
+
+def test_sightings_move_only_what_changed(factory: sessionmaker[Session]) -> None:
+    """record_sightings writes plain rows and updates only the columns that moved."""
+    from checks.base import TrackedItem
+    from store import items
+
+    url, other = "http://www.demo.gov.cn/a.html", "http://www.demo.gov.cn/b.html"
+    published = T0 - timedelta(days=3)
+
+    def item(u: str, title: str, when: datetime | None, column: str = "") -> TrackedItem:
+        return TrackedItem(site="demo", url=u, title=title, column_url=column,
+                           published=when, first_seen=T0)
+
+    with factory.begin() as s:
+        repo.upsert_sites(s, [SITE])
+        items.record_sightings(s, "demo", {url: item(url, "甲", published, "http://c/")}, T0)
+    later, earlier = T0 + timedelta(days=1), T0 - timedelta(hours=1)
+    moved = published + timedelta(hours=2)
+    with factory.begin() as s:  # later: last_seen moves, a blank title or column keeps its own
+        items.record_sightings(s, "demo", {url: item(url, "", None),
+                                           other: item(other, "乙", None)}, later)
+    with factory.begin() as s:  # an earlier --as-of: first_seen moves, title is replaced
+        items.record_sightings(s, "demo", {url: item(url, "丙", moved)}, earlier)
+    with factory() as s:
+        loaded = {i.url: i for i in items.load_items(s, "demo")}
+        rows = {r.url: r for r in s.scalars(select(m.ItemSighting))}
+    assert list(loaded) == [url, other]  # by URL
+    assert (rows[url].title, rows[url].column_url, rows[url].published) == (
+        "丙", "http://c/", moved)
+    assert (rows[url].first_seen, rows[url].last_seen) == (earlier, later)
+    assert (rows[other].first_seen, rows[other].last_seen) == (later, later)
+    assert loaded[url].first_seen == earlier and loaded[url].published == moved
