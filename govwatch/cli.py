@@ -164,7 +164,6 @@ def crawl_in_subprocess(run_id: int, settings: Settings, max_pages: int | None,
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     from checks.runner import run_checks
-    from govwatch.gcpolicy import batch_gc
     from store import models as m
     from store import repo
 
@@ -190,9 +189,7 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
                         f"（页面 {stats.get('pages', 0)}）；未运行检查")
     if status != repo.FINISHED:
         raise UserError(f"抓取任务 #{run_id} 失败: {error or f'exit {code}'}")
-    with batch_gc():
-        summary = run_checks(factory, settings, site_ids=site_ids, now=as_of,
-                             crawl_run_id=run_id)
+    summary = run_checks(factory, settings, site_ids=site_ids, now=as_of, crawl_run_id=run_id)
     c = summary.counts
     print(
         f"抓取完成 #{run_id}: {len(site_ids)} 个站点，页面 {stats.get('pages', 0)}，"
@@ -204,7 +201,6 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from checks.runner import run_checks
-    from govwatch.gcpolicy import batch_gc
     from store import repo
 
     as_of = parse_as_of(args.as_of, settings)
@@ -212,8 +208,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     with factory() as session, session.begin():
         repo.reap_dead_runs(session)
         site_ids = _select_sites(session, args.site)
-    with batch_gc():
-        summary = run_checks(factory, settings, site_ids=site_ids, now=as_of)
+    summary = run_checks(factory, settings, site_ids=site_ids, now=as_of)
     if summary.sites == 0:
         raise UserError("所选站点都还没有完成的抓取，请先运行 govwatch crawl")
     c = summary.counts

@@ -213,12 +213,10 @@ def _finish(rt: Runtime, crawl: _Crawl, code: int, report: CrawlReport) -> None:
 
 def _check(rt: Runtime, crawl: _Crawl, report: CrawlReport) -> None:
     from checks.runner import run_checks
-    from govwatch.gcpolicy import batch_gc
 
     try:
-        with batch_gc():
-            summary = run_checks(rt.factory, rt.settings, site_ids=[crawl.site_id],
-                                 now=crawl.as_of, crawl_run_id=crawl.run_id)
+        summary = run_checks(rt.factory, rt.settings, site_ids=[crawl.site_id],
+                             now=crawl.as_of, crawl_run_id=crawl.run_id)
     except Exception:
         # Loud, with the traceback: a check pass that fails must be seen; the other sites'
         # crawls and checks go on.
