@@ -23,11 +23,13 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider
 from scrapy.http import Response
+from sqlalchemy import select
 from twisted.python.failure import Failure
 
 from crawler import extract
@@ -37,6 +39,7 @@ from crawler.pipelines import write_pages
 from crawler.pool import Analyser, PageRecord, StoreTarget, Verdict
 from govwatch.settings import CrawlerSettings
 from govwatch.site import SiteEntry
+from store import models as m
 
 log = logging.getLogger(__name__)
 
@@ -185,12 +188,6 @@ class SiteSpider(Spider):
     def _write_records(self, records: Sequence[PageRecord]) -> None:
         """Store pages now: those a dead extraction worker had not reported committed. A
         worker that died between its commit and its report did store them: skip those."""
-        from datetime import UTC, datetime
-
-        from sqlalchemy import select
-
-        from store import models as m
-
         with self.session_factory() as session, session.begin():
             urls = [r.row["url"][:2048] for r in records]  # as write_pages stores them
             done = set(session.scalars(select(m.Page.url).where(
