@@ -50,15 +50,15 @@ def _cut(value: str | None, limit: int) -> str | None:
     return value[:limit] if value else None
 
 
-def page_record(item: PageItem) -> PageRecord:
-    """The record of a page the spider did not have analysed (no body, facts or links)."""
-    return PageRecord(row={name: item.get(name) for name in PAGE_FIELDS})
-
-
 # The pages columns a PageRecord's row carries (the writer adds run id, body hash and time).
 PAGE_FIELDS = ("site_id", "url", "final_url", "status", "depth", "content_type", "encoding",
                "etag", "last_modified", "not_modified", "elapsed_ms", "error_kind", "error",
                "parent_url")
+
+
+def page_record(item: PageItem) -> PageRecord:
+    """The record of a page the spider did not have analysed (no body, facts or links)."""
+    return PageRecord(row={name: item.get(name) for name in PAGE_FIELDS})
 
 
 def write_pages(session: Session, run_id: int, records: Sequence[PageRecord],
@@ -129,8 +129,6 @@ class StorePipeline:
         self.batch_size = batch_size
         self.pages: list[PageRecord] = []
         self.results: dict[str, ResultItem] = {}
-        self.written_pages = 0
-        self.written_results = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -181,5 +179,3 @@ class StorePipeline:
                         for r in results.values()
                     ],
                 )
-        self.written_pages += len(pages)
-        self.written_results += len(results)
