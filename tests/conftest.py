@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from store.session import make_engine, session_factory, upgrade
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 PG_URL = os.environ.get("GOVWATCH_TEST_POSTGRES_URL")
 
 

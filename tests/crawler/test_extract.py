@@ -23,9 +23,9 @@ from crawler.facts import (
     PageFacts,
 )
 from crawler.identifiers import normalise_space
-from tests.crawler.realpages import SHARED, URL, label_id, labels, real_page
+from tests.crawler.realpages import SEEDS, URL, label_id, labels, real_page, shared_file
 
-SEED_001 = SHARED / "seeds" / "001_d42a7317affeaaf8.txt"
+SEED_001 = SEEDS / "001_d42a7317affeaaf8.txt"
 
 # labels.json says `site_id_code_meta: null` ("no such tag") for these pages, but their bytes
 # carry <meta name="SiteIDCode" content="...">: a labelling slip, not an extraction error. The
@@ -96,9 +96,7 @@ def test_realpage_footer_and_header(label: dict[str, Any] | None) -> None:
 
 
 def test_seed_001_traditional_characters() -> None:
-    if not SEED_001.is_file():
-        pytest.fail(f"seed 001 not found at {SEED_001}")
-    text = SEED_001.read_text(encoding="utf-8")
+    text = shared_file(SEED_001).read_text(encoding="utf-8")
     page = f"<html><body><div class=footer>{htmlmod.escape(text)}</div></body></html>"
     facts = extract(URL, page)
     assert facts.site_codes == ("4311000024",)

@@ -14,9 +14,8 @@ import pytest
 from crawler.dates import parse_date, parse_meta_date
 from crawler.extract import extract
 from crawler.facts import ArchiveLabel, PageFacts
-from tests.crawler.realpages import SHARED, URL, label_id, labels, real_page
+from tests.crawler.realpages import SEEDS, URL, label_id, labels, real_page, shared_file
 
-SEEDS = SHARED / "seeds"
 BASE = "https://www.example.gov.cn"
 
 # Labelling slips found while writing these tests (the test checks the page bytes instead and
@@ -131,6 +130,8 @@ def test_realpage_kind_and_navigation(label: dict[str, Any] | None) -> None:
 
 def test_realpage_navigation_reads_menus_not_footers() -> None:
     by_file = {label["file"]: label for label in labels() if label is not None}
+    if not by_file:
+        real_page(None)  # skips (fails under CI): ../shared is not beside this checkout
     facts, _ = real_page(by_file["pages/024.html"])
     assert [link.text for link in facts.nav] == [
         "网站首页", "重大项目建设", "新闻中心", "政务公开", "党工信息", "政民互动",
@@ -142,9 +143,7 @@ def test_realpage_navigation_reads_menus_not_footers() -> None:
 
 
 def test_seed_001_publication_time_and_source() -> None:
-    path = SEEDS / "001_d42a7317affeaaf8.txt"
-    if not path.is_file():
-        pytest.fail(f"seed 001 not found at {path}")
+    path = shared_file(SEEDS / "001_d42a7317affeaaf8.txt")
     text = htmlmod.escape(path.read_text(encoding="utf-8"))
     for wrapper in ('<div class="content">{}</div>', "<div class=footer>{}</div>"):
         facts = extract(URL, f"<html><body>{wrapper.format(text)}</body></html>")
@@ -156,9 +155,7 @@ def test_seed_001_publication_time_and_source() -> None:
 
 
 def test_seed_002_regulation_quoting_the_label_is_no_label() -> None:
-    path = SEEDS / "002_655fc4a34a353964.txt"
-    if not path.is_file():
-        pytest.fail(f"seed 002 not found at {path}")
+    path = shared_file(SEEDS / "002_655fc4a34a353964.txt")
     text = htmlmod.escape(path.read_text(encoding="utf-8"))
     facts = extract(URL, f"<html><body><div class=TRS_Editor>{text}</div></body></html>")
     assert facts.archive is None
