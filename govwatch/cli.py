@@ -23,11 +23,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from govwatch.database import open_factory
+from govwatch.errors import UserError
 from govwatch.settings import Settings, SettingsError, load_settings
-
-
-class UserError(Exception):
-    """Bad input or state the user can fix: printed as one line, exit 1."""
 
 
 def _tz(settings: Settings) -> ZoneInfo:
@@ -48,17 +46,7 @@ def parse_as_of(value: str | None, settings: Settings) -> datetime:
 
 
 def _factory(settings: Settings, *, require_schema: bool = True) -> Any:
-    from store.session import current_revision, make_engine, session_factory
-
-    engine = make_engine(settings.database_url)
-    if require_schema:
-        try:
-            revision = current_revision(engine)
-        except OperationalError as exc:
-            raise UserError(f"无法连接数据库 {engine.url!r}: {exc.orig}") from None
-        if revision is None:
-            raise UserError("数据库尚未初始化，请先运行 govwatch init")
-    return session_factory(engine)
+    return open_factory(settings, require_schema=require_schema)
 
 
 # -- verbs -------------------------------------------------------------------------------

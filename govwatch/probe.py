@@ -386,9 +386,10 @@ def add_probe_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def cmd_probe(args: argparse.Namespace, settings: Settings) -> int:
-    from govwatch.cli import UserError, _factory
+    from govwatch.database import open_factory
+    from govwatch.errors import UserError
 
-    factory = _factory(settings)
+    factory = open_factory(settings)
     try:
         outcomes = probe_sites(factory, settings, args.site)
     except LookupError as exc:

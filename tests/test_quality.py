@@ -3,8 +3,10 @@ checks/, reports/, store/, scheduler.py)."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 from scheduler import JOBS
 from tests.conftest import REPO
@@ -38,3 +40,19 @@ def test_example_settings_load_and_validate() -> None:
     settings = apply_file(Settings(), Path(REPO / "config" / "settings.example.toml"))
     assert settings.crawler.contact == "webmaster@example.gov.cn"
     assert {p.spec.rule.code for p in plan(settings)} >= {"links.dead", "links.dead-home"}
+
+
+def test_no_module_imports_the_command_line() -> None:
+    """cli.py is the roof: what two commands share lives in its own module (govwatch.errors,
+    govwatch.database, ...), so that no module imports govwatch.cli."""
+    offenders = []
+    for path in [*sorted(REPO.glob("*/**/*.py")), REPO / "scheduler.py"]:
+        rel = path.relative_to(REPO)
+        if rel.parts[0] in ("tests", "bench", "build") or rel == Path("govwatch/cli.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            if any(n == "govwatch.cli" or n.startswith("govwatch.cli.") for n in names):
+                offenders.append(f"{rel}:{node.lineno}")
+    assert not offenders, offenders

@@ -157,7 +157,7 @@ def test_cli_verb_prints_one_summary_line(site_server: SiteServer, db_url: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     from dataclasses import replace
 
-    from govwatch.cli import UserError
+    from govwatch.errors import UserError
     from govwatch.probe import cmd_probe
     from store.session import make_engine, session_factory
 
