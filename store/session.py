@@ -15,7 +15,18 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
+
+def alembic_dir() -> Path:
+    """The Alembic environment: installed from a wheel, the copy the build put in
+    store/migrations (setup.py); in a checkout (editable install or PYTHONPATH), its alembic/."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "migrations"
+    if (packaged / "env.py").is_file():
+        return packaged
+    return here.parent / "alembic"
+
+
+ALEMBIC_DIR = alembic_dir()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
