@@ -57,7 +57,7 @@ _SOURCE_END = re.compile(
     r"|字\s{0,2}号|字\s{0,2}體|字\s{0,2}体|发布机构|發布機構|撰稿|摄影|审核|校对|供稿)\s{0,2}[:：]"
     r"|分享到|打印|【"
 )
-_VALUE_STRIP = " \t\u3000\xa0:：﹕,，;；、-—–·|｜()（）"
+_VALUE_STRIP = " \t\u3000\xa0:：﹕,，;；、-—–·|｜"
 _LABEL_START = re.compile(r"^\S{1,8}\s{0,2}[:：﹕]")
 _NOT_VALUE = re.compile(r"^(?:分享|打印|关闭|字号|字体|微信|微博|【|\[|扫一扫|收藏|返回)")
 # What may surround a date that stands alone on its line.
@@ -101,11 +101,16 @@ class PageText:
     thousands of lines and we look at a handful), and the spans to ignore: the footer (a
     footer-like element of reasonable size) and the page's list items."""
 
-    __slots__ = ("ends", "starts", "text")
+    __slots__ = ("control_ends", "control_starts", "ends", "piece_starts", "starts", "text")
 
     def __init__(self, walk: Walk, text: str | None = None) -> None:
         self.text = walk.text() if text is None else text  # the walk's text, when at hand
         offsets = walk.offsets()
+        # Where elements begin and end in the text (every piece starts at one), and the
+        # spans of links and controls (in document order, so sorted and disjoint).
+        self.piece_starts = offsets
+        self.control_starts = [offsets[start] for start, _ in walk.controls]
+        self.control_ends = [offsets[end] for _, end in walk.controls]
         spans: list[tuple[int, int]] = []
         for region in walk.regions:
             if region.end < 0:
@@ -126,6 +131,28 @@ class PageText:
         if end - start > 20 * FOOTER_CANDIDATE_MAX:
             return False
         return len(normalise_space(self.text[start:end])) <= FOOTER_CANDIDATE_MAX
+
+    def value_end(self, start: int, end: int) -> int:
+        """Where a value that begins at `start` (its first visible character) ends, at most at
+        `end`: at the end of the link it is the text of, else where the next link or control
+        begins, or where another element's text begins after a space (a value is one run of
+        text; 打印, 关闭, 分享 follow it as elements of their own, whatever the spacing)."""
+        index = bisect.bisect_right(self.control_starts, start) - 1
+        if index >= 0 and self.control_ends[index] > start:  # the value is a link's text
+            return min(end, self.control_ends[index])
+        if index + 1 < len(self.control_starts):
+            end = min(end, max(start + 1, self.control_starts[index + 1]))
+        text = self.text
+        offsets = self.piece_starts
+        at = bisect.bisect_right(offsets, start)
+        while at < len(offsets) and offsets[at] < end:
+            boundary = offsets[at]
+            if (text[boundary - 1].isspace() or text[boundary].isspace()) and (
+                text[boundary:end].strip()
+            ):
+                return boundary
+            at += 1
+        return end
 
     def excluded(self, position: int) -> bool:
         index = bisect.bisect_right(self.starts, position) - 1
@@ -242,7 +269,7 @@ def _source(page: PageText) -> tuple[str, tuple[int, int] | None]:
             continue
         rest = text[match.end() : end]
         if rest.strip():
-            return _source_value(rest), (start, end)
+            return _source_value(page, match.end(), end), (start, end)
         # The value on the next line (label and value in separate blocks).
         following = page.next_line(end)
         if following is None:
@@ -250,29 +277,74 @@ def _source(page: PageText) -> tuple[str, tuple[int, int] | None]:
         value = text[following[0] : following[1]]
         again = _SOURCE.match(value)
         if again is not None:  # "来源：" then "来源：省文化和旅游厅"
-            return _source_value(value[again.end() :]), (start, following[1])
+            return _source_value(page, following[0] + again.end(), following[1]), (
+                start,
+                following[1],
+            )
         if len(value) > NEXT_VALUE_MAX or _LABEL_START.match(value) or _NOT_VALUE.match(value):
             return "", (start, end)
         if any(mark in value for mark in "。，；！？"):
             return "", (start, end)  # a sentence of the body, not a source
         if find_date_matches(value):
             return "", (start, end)
-        return _source_value(value), (start, following[1])
+        return _source_value(page, following[0], following[1]), (start, following[1])
     return "", None
 
 
-def _source_value(rest: str) -> str:
-    value = rest.lstrip()
-    end = _SOURCE_END.search(value)
-    if end is not None:
-        value = value[: end.start()]
-    value = value.strip(_VALUE_STRIP)
+def _source_value(page: PageText, begin: int, end: int) -> str:
+    """The 来源 value in `page.text[begin:end]` (what follows the label on its line): up to
+    the next label or separator (`_SOURCE_END`), and to where its element ends
+    (`PageText.value_end`); brackets are stripped only when unbalanced."""
+    text = page.text
+    while begin < end and text[begin].isspace():
+        begin += 1
+    if begin >= end:
+        return ""
+    value = text[begin : page.value_end(begin, end)]
+    cut = _SOURCE_END.search(value)
+    if cut is not None:
+        value = value[: cut.start()]
+    value = _strip_value(value)
     while True:  # a template that repeats its own label: 来源： 来源：省文化和旅游厅
         again = _SOURCE.match(value)
         if again is None:
             break
-        value = value[again.end() :].strip(_VALUE_STRIP)
+        value = _strip_value(value[again.end() :])
     return normalise_space(value)
+
+
+_OPENING = "(（"
+_CLOSING = ")）"
+
+
+def _strip_value(value: str) -> str:
+    """`value` without separators and spaces at its ends, nor a bracket there that does not
+    pair within it, nor a pair of brackets around all of it: （市农业农村局） and （市农业农村局
+    give 市农业农村局, 市农业农村局（市乡村振兴局） stays whole."""
+    while True:
+        value = value.strip(_VALUE_STRIP)
+        if not value or (value[0] not in _OPENING and value[-1] not in _CLOSING):
+            return value
+        last = len(value) - 1
+        partner: dict[int, int] = {}  # opening index -> closing index
+        stack: list[int] = []
+        unpaired_last = False
+        for at, ch in enumerate(value):
+            if ch in _OPENING:
+                stack.append(at)
+            elif ch in _CLOSING:
+                if stack:
+                    partner[stack.pop()] = at
+                elif at == last:
+                    unpaired_last = True
+        if value[0] in _OPENING and 0 not in partner:
+            value = value[1:]
+        elif unpaired_last:
+            value = value[:-1]
+        elif partner.get(0) == last:
+            value = value[1:-1]
+        else:
+            return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,12 +386,45 @@ def _labelled(page: PageText, match: re.Match[str]) -> str:
         offset = match.end() - start
         dates = [d for d in find_date_matches(text[start:end]) if d.start >= offset]
         if dates and not rest[: dates[0].start - offset].strip(_BULLETS):
-            return dates[0].value
+            return _with_time(page, dates[0].value, start + dates[0].end, end)
         return ""
     following = page.next_line(end)
     if following is None:
         return ""
-    return _date_only(text[following[0] : following[1]])
+    return _date_only_with_time(page, *following)
+
+
+def _date_only_with_time(page: PageText, start: int, end: int) -> str:
+    """`_date_only` of the line `page.text[start:end]`, with a time from the next line."""
+    line = page.text[start:end]
+    value = _date_only(line)
+    if not value:
+        return ""
+    return _with_time(page, value, start + find_date_matches(line)[0].end, end)
+
+
+# A time alone at the start of a line: "15:30:00", "15时30分".
+_TIME_ALONE = re.compile(
+    r"(?P<H>[01]?\d|2[0-3])\s{0,2}[:：时時]\s{0,2}(?P<M>[0-5]\d)(?:\s{0,2}分)?"
+    r"(?:\s{0,2}[:：]\s{0,2}[0-5]\d(?:\.\d+)?(?:\s{0,2}秒)?)?(?!\d)"
+)
+
+
+def _with_time(page: PageText, value: str, date_end: int, line_end: int) -> str:
+    """`value` (a date) with the time that follows it on the next line when nothing else
+    follows it on its own: Word-exported pages put "2024-03-11" and "15:30:00" in separate
+    text runs, and a line break or a source newline between them splits the line."""
+    if "T" in value or value.startswith("--") or page.text[date_end:line_end].strip(_BULLETS):
+        return value
+    following = page.next_line(line_end)
+    if following is None:
+        return value
+    time = _TIME_ALONE.match(page.text, following[0], following[1])
+    if time is None or not _INFO_AFTER.match(
+        page.text[time.end() : following[1]].strip(_BULLETS + "：:")
+    ):
+        return value  # no time, or a time in a sentence (15:30 召开会议)
+    return f"{value}T{int(time.group('H')):02d}:{time.group('M')}"
 
 
 def _date_only(text: str) -> str:
@@ -366,7 +471,7 @@ def _visible_date(page: PageText, zones: list[tuple[int, int]]) -> str:
             if page.excluded(at):
                 continue
             start, end = page.line(at)
-            value = _date_only(text[start:end])
+            value = _date_only_with_time(page, start, end)
             if not value:
                 continue
             # A date alone under "开始时间：" is that label's value, not the page's date.

@@ -54,7 +54,14 @@ from crawler.lists import find_lists
 from crawler.navigation import nav_links, nav_roots
 from crawler.pagination import find_pages
 from crawler.scan import scan_page
-from crawler.visible import footer_text, header_text, says_not_found, text_digest, walk_text
+from crawler.visible import (
+    content_length,
+    footer_text,
+    header_text,
+    says_not_found,
+    text_digest,
+    walk_text,
+)
 
 __all__ = ["decode_html", "extract", "looks_binary"]
 
@@ -217,6 +224,7 @@ def extract(url: str, html: str) -> PageFacts:
             len(visible_folded),
             meta,
         ),
+        content_length=content_length(walk, visible),
     )
 
 

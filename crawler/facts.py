@@ -13,7 +13,7 @@ import operator
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 
 # Link kinds, named after the markup that carries them; "attachment" is an <a>/<area> whose
 # target is a document (.pdf, .doc, .xls, ...), which is verified but never parsed.
@@ -103,6 +103,12 @@ class PageFacts:
     # "article" (a single piece of content with a title and body), "list" (a column/list
     # page), or "other" (home, navigation, forms, ...); the extractor's best judgement.
     page_kind: str = "other"
+    # -- single-page columns (FACTS_VERSION 3) --
+    # Characters (whitespace excluded) of the page's own text: visible text outside the
+    # header, footer, list items, links and form controls (crawler.visible.content_length).
+    # A single-page column (联系我们: address, phones, paragraphs) has plenty; an empty list
+    # page little. 0 in facts stored before version 3.
+    content_length: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """`dataclasses.asdict(self)` plus "_version": the same dict (same keys in the same
@@ -134,6 +140,7 @@ class PageFacts:
             "placeholder": self.placeholder,
             "archive": _archive(self.archive),
             "page_kind": self.page_kind,
+            "content_length": self.content_length,
         }
         if len(data) != len(_PAGE_FACTS_FIELDS) or any(
             type(data[name]) not in _SCALARS for name in _SCALAR_FIELDS
@@ -276,7 +283,7 @@ _PAGE_FACTS_FIELDS = tuple(f.name for f in fields(PageFacts))
 _SCALAR_FIELDS = (
     "url", "title", "header_text", "footer_text", "says_not_found", "text_length",
     "text_digest", "next_page", "last_page", "published", "published_from", "source",
-    "placeholder", "page_kind",
+    "placeholder", "page_kind", "content_length",
 )  # fmt: skip
 
 

@@ -34,10 +34,12 @@ _MA = "[码碼]"
 _JIGUAN = "[机機][关關]"
 
 # 京ICP备05070218号, 湘ICP备14002927号-5, 晋ICP备05003854, 蜀ICP备：19007388号,
-# 赣 ICP 备 17015617 号, 京ICP证000006号, 粤ICP备案号：12345678号, 湘ICP備05009375號.
+# 赣 ICP 备 17015617 号, 京ICP证000006号, 粤ICP备案号：12345678号, 湘ICP備05009375號,
+# 浙ICP备12345678-1号 (the 号 after the suffix is shown as printed).
 ICP_RE = re.compile(
     rf"{_PROV}\s*{_ICP}\s*(?:{_BEI}(?:案(?:{_BIAN}?{_HAO})?)?|{_ZHENG}){_COLON}"
-    rf"\s*{_DIGIT}{{5,12}}(?!{_DIGIT})(?:\s*{_HAO})?(?:\s*{_HYPHEN}\s*{_DIGIT}{{1,4}}(?!{_DIGIT}))?"
+    rf"\s*{_DIGIT}{{5,12}}(?!{_DIGIT})(?:\s*{_HAO})?"
+    rf"(?:\s*{_HYPHEN}\s*{_DIGIT}{{1,4}}(?!{_DIGIT})(?:\s*{_HAO}(?![码碼]))?)?"
 )
 
 # 京公网安备11010202000001号, 浙公网安备 33010602009328号, 京 公网安备11010202000010,

@@ -186,12 +186,18 @@ def _conac_link(el: etree._Element, url: str) -> ConacBadge | None:
 
 
 def _conac_blue(el: etree._Element) -> bool:
-    """A 事业单位 badge: its image is the blue one, or it says 事业单位 (best effort)."""
-    labels = [el.get("title") or "", "".join(el.itertext())]
+    """A 事业单位 badge: the badge image is the blue one (blue.png; the red 党政机关 one is
+    red.png). Only the image file name tells: titles and alt texts such as "全国党政机关事业
+    单位" name the register, not the colour, and a badge without a telling image is taken for
+    the red one, the badge every 党政机关 site shows."""
     for img in el.iter("img"):
-        labels += [img.get("src") or "", img.get("alt") or "", img.get("title") or ""]
-    joined = " ".join(labels)
-    return "事业单位" in joined or "blue" in joined.lower()
+        src = (img.get("src") or "").lower()
+        name = src.split("?", 1)[0].rsplit("/", 1)[-1]
+        if "blue" in name:
+            return True
+        if "red" in name:
+            return False
+    return False
 
 
 def _conac_script(url: str) -> ConacBadge | None:

@@ -41,6 +41,7 @@ _BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 _HEADINGS = frozenset({"h1", "h2", "h3"})
+_CONTROL_TAGS = frozenset({"a", "select", "button"})
 _REGION_TAGS = _HEADINGS | {"footer", "header"}  # a region whatever their name
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
@@ -94,6 +95,9 @@ class Walk:
     pieces: list[str] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)
     header_images: list[tuple[int, str]] = field(default_factory=list)  # (piece index, label)
+    # Piece ranges [start, end) of the text of links and form controls (<a>, <select>,
+    # <button>), outermost only: what a reader clicks rather than reads (see content_length).
+    controls: list[tuple[int, int]] = field(default_factory=list)
     _offsets: list[int] = field(default_factory=list)
 
     def text(self, start: int = 0, end: int | None = None) -> str:
@@ -174,9 +178,11 @@ def walk_text(
     header_depth = 0
     last = ""  # the last character emitted
     boundary = False  # an element starts or ends between `last` and the next text
+    controls = walk.controls
+    control_start = -1  # piece index where the open outermost link/control began, -1 none
     # Per open element: its region index (or _NO_REGION, or _SKIPPED), its item region index
-    # (or -1), whether it is a block.
-    open_: list[tuple[int, int, bool]] = []
+    # (or -1), whether it is a block, whether it opened the current control range.
+    open_: list[tuple[int, int, bool, bool]] = []
     push, pop = open_.append, open_.pop
     walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
     for event, el in walker:
@@ -196,7 +202,7 @@ def walk_text(
                     )
             if hidden:  # nothing visible inside: only its tail shows
                 walker.skip_subtree()
-                push((_SKIPPED, -1, False))
+                push((_SKIPPED, -1, False, False))
                 continue
             boundary = True
             block = tag in _BLOCK_TAGS
@@ -231,11 +237,17 @@ def walk_text(
                 if marked and el in marked:
                     item = len(found)
                     found.append(Region("item", len(pieces)))
-            push((index, item, block))
+            control = control_start < 0 and tag in _CONTROL_TAGS
+            if control:
+                control_start = len(pieces)
+            push((index, item, block, control))
             text = el.text
         else:
             if event == "end":
-                index, item, block = pop()
+                index, item, block, control = pop()
+                if control:
+                    controls.append((control_start, len(pieces)))
+                    control_start = -1
                 if index != _SKIPPED:
                     if item >= 0:  # the end of a marked element's text, before its tail
                         found[item].end = len(pieces)
@@ -262,6 +274,52 @@ def walk_text(
             append(text)
             last = text[-1]
     return walk
+
+
+def content_length(walk: Walk, text: str) -> int:
+    """Characters (whitespace excluded) of the page's own text: `text` (the walk's text)
+    outside the header and the footer (elements of a header's or footer's size, as
+    `footer_text` and `header_text` take them; a header only when it ends in the page's first
+    half, a "bottom" block only in its second half), the marked list items, and links and
+    form controls (`Walk.controls`).
+
+    What is left is what the page itself says: the paragraphs of an article, the address and
+    phone numbers of a 联系我们 page; an empty list page keeps little beyond its breadcrumb
+    and headings. Chrome that no markup tells apart (a footer without a telling name) counts."""
+    offsets = walk.offsets()
+    half = offsets[-1] // 2
+    spans = [(offsets[a], offsets[b]) for a, b in walk.controls]
+    for region in walk.regions:
+        kind = region.kind
+        if region.end < 0 or kind == "heading":
+            continue
+        start, end = offsets[region.start], offsets[region.end]
+        if kind != "item":
+            if (
+                end - start > 20 * FOOTER_CANDIDATE_MAX
+                or (kind == "footer-weak" and start < half)
+                or (kind == "header" and end > half)
+            ):
+                continue  # a page wrapper, or a "bottom" block that is part of the content
+            if len(normalise_space(text[start:end])) > FOOTER_CANDIDATE_MAX:
+                continue
+        spans.append((start, end))
+    spans.sort()
+    count = 0
+    at = 0
+    for start, end in spans:
+        if start > at:
+            count += _solid(text[at:start])
+        at = max(at, end)
+    return count + _solid(text[at:])
+
+
+def _solid(text: str) -> int:
+    """Characters of `text` that are not whitespace."""
+    return len(text) - sum(map(len, _SPACE_RUNS.findall(text)))
+
+
+_SPACE_RUNS = re.compile(r"\s+")
 
 
 def _region_text(walk: Walk, region: Region) -> str:

@@ -170,6 +170,21 @@ def test_icp_variants(shown: str, icp: str) -> None:
     assert icp in facts.icp
 
 
+@pytest.mark.parametrize(
+    ("shown", "icp"),
+    [
+        ("浙ICP备12345678-1号", "浙ICP备12345678-1号"),
+        ("备案号：浙ICP备12345678-1 号 浙公网安备33010602009328号", "浙ICP备12345678-1 号"),
+        # Near misses: 号码 after the number is a word of its own; no suffix, no second 号.
+        ("浙ICP备12345678-1号码查询", "浙ICP备12345678-1"),
+        ("浙ICP备12345678号 号外", "浙ICP备12345678号"),
+    ],
+)
+def test_icp_keeps_hao_after_the_suffix(shown: str, icp: str) -> None:
+    facts = extract(URL, page(f'<div class="copyright">{shown}</div>'))
+    assert facts.icp == (icp,)
+
+
 def test_icp_split_across_office_runs_reads_as_displayed() -> None:
     # Office exports put CJK and Latin in separate runs; readers see "赣 ICP 备 17015617 号".
     body = (
@@ -283,6 +298,43 @@ def test_conac_badges() -> None:
         ("script", "", False),
         ("link", "1800CB4DBB7B99F0E06310291AAC09C6", True),
     ]
+
+
+@pytest.mark.parametrize(
+    ("badge", "blue"),
+    [
+        # The colour is the image's, whatever the link's or the image's words say.
+        ('<a href="https://bszs.conac.cn/sitename?method=show&id={id}" title="全国党政机关事业单位'
+         '"><img src="https://dcs.conac.cn/image/red.png" alt="全国党政机关事业单位"></a>', False),
+        ('<a href="https://bszs.conac.cn/sitename?method=show&id={id}" title="事业单位">'
+         '<img src="/images/gtrs_red.png"></a>', False),
+        ('<a href="https://bszs.conac.cn/sitename?method=show&id={id}" title="党政机关">'
+         '<img src="https://dcs.conac.cn/image/blue.png?v=2" alt="党政机关"></a>', True),
+        # No telling image: taken for the red badge every 党政机关 site shows.
+        ('<a href="https://bszs.conac.cn/sitename?method=show&id={id}" title="全国党政机关事业单位'
+         '">党政机关事业单位</a>', False),
+        ('<a href="https://bszs.conac.cn/sitename?method=show&id={id}" title="事业单位">'
+         '<img src="/picture/2020011017314765122.png" alt="事业单位"></a>', False),
+        # Near miss: "blue" in a folder name is not the image's name.
+        ('<a href="https://bszs.conac.cn/sitename?method=show&id={id}">'
+         '<img src="/blue/red.png"></a>', False),
+    ],
+)
+def test_conac_colour_comes_from_the_badge_image(badge: str, blue: bool) -> None:
+    badge_id = "0B54EBC0ADCF6D52E053012819AC8069"
+    facts = extract(URL, page(badge.replace("{id}", badge_id)))
+    assert [(b.badge_id, b.blue) for b in facts.conac] == [(badge_id, blue)]
+
+
+@pytest.mark.parametrize(("image", "title", "blue"), [("blue", "党政机关", True),
+                                                       ("red", "事业单位", False)])
+def test_conac_colour_of_a_badge_written_by_script(image: str, title: str, blue: bool) -> None:
+    body = (
+        "<script>document.write('<a href=\"https://bszs.conac.cn/sitename?method=show&id="
+        f'0B54EBC0ADCF6D52E053012819AC8069\" title=\"{title}\"><img src=\"https://dcs.conac.cn/'
+        f"image/{image}.png\"></a>');</script>"
+    )
+    assert [b.blue for b in extract(URL, page(body)).conac] == [blue]
 
 
 def test_conac_written_by_document_write_unescape_counts() -> None:

@@ -853,3 +853,124 @@ def test_sub_column_lists_under_a_heading_are_navigation() -> None:
     facts = extract(URL, page(body))
     assert [link.text for link in facts.nav] == ["通知公告", "政策文件", "人事信息"]
     assert [(b.heading, len(b.items)) for b in facts.lists] == [("通知公告", 2), ("相关内容", 2)]
+
+
+# -- 来源 values that real templates run into what follows them ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("info", "source"),
+    [
+        # Links right after the value, one U+3000 apart, or with no space at all.
+        ('<div>来源：省教育厅　<a href="javascript:window.print()">打印</a>　'
+         '<a href="javascript:window.close()">关闭</a></div>', "省教育厅"),
+        ('<div>来源：省教育厅<a href="/share">分享到微信</a><a href="/fav">收藏本页</a></div>',
+         "省教育厅"),
+        ('<div>来源：省教育厅 <a href="/top">返回顶部</a></div>', "省教育厅"),
+        # Another element after a space: a clickable span.
+        ('<div>来源：<span>省教育厅</span>　<span onclick="fix()">我要纠错</span></div>',
+         "省教育厅"),
+        # The value is a link itself.
+        ('<div>来源：<a href="http://www.people.com.cn/">人民网</a>　<a href="/p">打印</a></div>',
+         "人民网"),
+        # Near misses: one run of text keeps its inner space; a value in its own span is whole.
+        ("<div>来源：省教育厅　省财政厅</div>", "省教育厅 省财政厅"),
+        ("<div><span>来源：</span><span>市农业农村局</span></div>", "市农业农村局"),
+    ],
+)
+def test_source_ends_where_the_next_link_or_element_begins(info: str, source: str) -> None:
+    assert extract(URL, article(info)).source == source
+
+
+@pytest.mark.parametrize(
+    ("info", "source"),
+    [
+        ("<div>来源：市农业农村局（市乡村振兴局）</div>", "市农业农村局（市乡村振兴局）"),
+        ("<div>【来源：市农业农村局(市乡村振兴局)】</div>", "市农业农村局(市乡村振兴局)"),
+        ("<div>信息来源：县人民政府（县政府办）　发布时间：2026-11-01</div>",
+         "县人民政府（县政府办）"),
+        # Near misses: brackets that do not pair within the value go.
+        ("<div>（来源：市农业农村局）</div>", "市农业农村局"),
+        ("<div>来源：（市农业农村局）</div>", "市农业农村局"),
+        ("<div>来源：市农业农村局）</div>", "市农业农村局"),
+    ],
+)
+def test_source_keeps_balanced_brackets(info: str, source: str) -> None:
+    assert extract(URL, article(info)).source == source
+
+
+# -- a date and its time in separate runs (Word exports) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("info", "published"),
+    [
+        ("<div>发布时间：2024-03-11<br>15:30:00</div>", "2024-03-11T15:30"),
+        ("<div>发布时间：<span>2024-03-11</span>\n<span>15:30:00</span></div>",
+         "2024-03-11T15:30"),
+        ('<p class="MsoNormal"><span>发布日期：</span></p><p class="MsoNormal"><span>2024-03-11'
+         "</span>\n<span>15:30</span></p>", "2024-03-11T15:30"),
+        ("<div>2024-03-11<br>15:30:00</div><div>来源：市政府办</div>", "2024-03-11T15:30"),
+        ("<div>发布时间：2024-03-11<br>15时30分 浏览次数：3</div>", "2024-03-11T15:30"),
+        # Near misses: a time in a sentence, or text between the date and the time.
+        ("<div>发布时间：2024-03-11</div><p>15:30 召开全市安全生产工作会议</p>", "2024-03-11"),
+        ("<div>发布时间：2024-03-11 来源：市政府办<br>15:30:00</div>", "2024-03-11"),
+        ("<div>发布时间：2024-03-11<br>第15:30号</div>", "2024-03-11"),
+    ],
+)
+def test_date_and_time_on_separate_lines(info: str, published: str) -> None:
+    facts = extract(URL, article(info))
+    assert (facts.published, facts.published_from) == (published, "visible")
+
+
+# -- a page's own text (single-page columns) ---------------------------------------------------
+
+
+def _column_page(main: str) -> str:
+    nav = "".join(f'<li><a href="/c{i}/">栏目名称{i}</a></li>' for i in range(8))
+    return page(
+        f'<div class="header"><div class="logo">永州市人民政府</div><span>今天是2026年11月21日'
+        f' 星期六</span></div><ul class="nav">{nav}</ul>'
+        '<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/lxwm/">联系我们</a></div>'
+        f'<div class="main">{main}</div>'
+        '<div class="footer"><p>主办单位：永州市人民政府办公室 地址：永州市冷水滩区逸云路1号 '
+        "电话：0746-8222222 网站标识码：4311000024 湘ICP备05009375号-1</p></div>",
+        "联系我们_永州市人民政府",
+    )
+
+
+def test_content_length_counts_the_page_own_text() -> None:
+    contact = (
+        "<h2>联系我们</h2><p>通信地址：湖南省永州市冷水滩区逸云路1号市政府大楼</p>"
+        "<p>邮政编码：425000</p><p>办公电话：0746-8222001</p><p>传真号码：0746-8222002</p>"
+        '<p>电子邮箱：<a href="mailto:yzzf@yzcity.gov.cn">yzzf@yzcity.gov.cn</a></p>'
+    )
+    facts = extract(URL, _column_page(contact))
+    own = "联系我们通信地址：湖南省永州市冷水滩区逸云路1号市政府大楼邮政编码：425000办公电话：" \
+        "0746-8222001传真号码：0746-8222002电子邮箱："
+    # The header, the footer (address and phone of its own), menus, breadcrumb links and the
+    # mail link do not count; the breadcrumb's "当前位置：" and ">" do.
+    assert facts.content_length == len(own) + len("当前位置：>")
+    # An empty list page on the same template, with its pager: little text of its own.
+    empty = (
+        '<h2>通知公告</h2><ul class="list"></ul><div class="page">共0条 第1/1页 '
+        '<a href="index_1.html">下一页</a> <a href="index_1.html">尾页</a></div>'
+    )
+    facts = extract(URL, _column_page(empty))
+    assert facts.content_length == len("当前位置：>通知公告共0条第1/1页")
+    # A list page: its items are the list's, not the page's own text.
+    items = "".join(
+        f'<li><a href="/tzgg/{i}.html">关于做好第{i}批项目申报工作的通知</a><span>2026-11-0{i}'
+        "</span></li>"
+        for i in range(1, 8)
+    )
+    facts = extract(URL, _column_page(f'<h2>通知公告</h2><ul class="list">{items}</ul>'))
+    assert facts.page_kind == "list"
+    assert facts.content_length == len("当前位置：>通知公告")
+
+
+def test_content_length_ignores_a_header_or_bottom_wrapping_the_page() -> None:
+    text = "本网站由永州市人民政府办公室主办，永州市大数据中心承办。" * 3
+    # A "top" wrapper that reaches past the middle of the page is no header.
+    facts = extract(URL, page(f'<div id="top"><h1>网站声明</h1><p>{text}</p></div>'))
+    assert facts.content_length == len("网站声明" + text)
