@@ -150,6 +150,9 @@ class Column:
     items: tuple[ColumnItem, ...] = ()
     newest: datetime | None = None  # newest item date (list, else newest article)
     newest_from: str = ""  # "list" | "article" | ""
+    # A single-page column (联系我们, 机构职能, 网站声明: one piece of content, not a list of
+    # items; see checks.columns.common.is_single_page): never blank, no update cycle.
+    single_page: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,17 @@ Rule: 检查指标 and 2015评分表 (空白栏目数量超过(含)5个即单项
 及时更新); 000 第四十一条(一).
 Measured on the columns of `checks.columns.discover`: a column whose page loaded (2xx) and
 either shows a placeholder instead of content (暂无信息, 暂无数据, 正在建设中, 栏目维护中), or
-lists no item. An empty list is not blank for an archived column (frozen, not unfilled), a
+is a list column that lists no item.
+List column or single-page column: a column is a single-page column (联系我们, 机构职能,
+领导简介, 网站声明: one piece of content such as an address, phone numbers, paragraphs) when
+its page shows no placeholder, none of its items has a date, and the page carries at least 50
+characters of text of its own (visible text outside header, footer, list items and links,
+whitespace excluded; an empty list page's breadcrumb, headings and pager stay below it) and
+more than the titles of its listed items (a sidebar of links beside the content is no list).
+Every other column is a list column, and so is any column the registry types as news,
+notice, policy, personnel or plan, whatever its page shows. A single-page column is never
+blank (nor stale: it has no update cycle).
+An empty list is not blank either for an archived column (frozen, not unfilled), a
 概况/机构/领导 column (static: its content is the page itself), or an unclassified column
 whose page is content of another kind (the extractor judged it an article, or it is a landing
 page linking to its own sub-columns, i.e. to columns under its path). One finding per column;

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from checks.base import Column, Context, Finding, PageRef, Rule, Severity, SiteSnapshot
 from checks.timeutil import describe_period, local_date, period_start
+from crawler.facts import PageFacts
 from crawler.links import ATTACHMENT_EXTENSIONS
 from govwatch.site import SiteEntry
 
@@ -97,6 +98,31 @@ def loaded(column: Column) -> bool:
     return column.status is not None and 200 <= column.status < 300
 
 
+# Characters of a column page's own text (PageFacts.content_length: visible text outside
+# header, footer, list items and links, whitespace excluded) from which the page is a piece of
+# content: a 联系我们 page's address and phone numbers pass it, an empty list page's breadcrumb,
+# headings and pager text stay well below it.
+SINGLE_PAGE_TEXT_MIN = 50
+
+
+def is_single_page(column: Column, facts: PageFacts | None) -> bool:
+    """Whether a column is a single-page column (单页栏目: 联系我们, 机构职能, 领导简介,
+    网站声明) rather than a list column, from its crawled page.
+
+    Single-page: the page loaded, shows no placeholder, none of its items has a date (neither
+    in the list nor on the item's own crawled page), and it carries text of its own: at least
+    SINGLE_PAGE_TEXT_MIN characters outside header, footer, list items and links, more than
+    the titles of its listed items (a sidebar of links beside the content is no list). A
+    column the registry types as news/notice/policy/personnel/plan is a list column whatever
+    its page shows."""
+    if facts is None or not loaded(column) or column.placeholder or column.newest is not None:
+        return False
+    if column.source == "registry" and column.type in LIST_CLASSES:
+        return False
+    listed = sum(len(item.title) for item in column.items)
+    return facts.content_length >= SINGLE_PAGE_TEXT_MIN and facts.content_length > listed
+
+
 PLACEHOLDER = "页面显示“暂无信息”“正在建设中”等占位内容"
 EMPTY_LIST = "栏目列表中没有任何信息条目"
 
@@ -115,7 +141,7 @@ def blank_reason(column: Column, page: PageRef | None, column_keys: frozenset[st
         return None
     if column.placeholder:
         return PLACEHOLDER
-    if column.items or column.archived or column.type == "static":
+    if column.items or column.archived or column.type == "static" or column.single_page:
         return None
     facts = page.facts if page is not None else None
     if column.type not in LIST_CLASSES and facts is not None:
@@ -143,9 +169,9 @@ def blank_columns(snapshot: SiteSnapshot) -> list[tuple[Column, str]]:
 
 
 def cycle_for(column: Column, cycles: Mapping[str, object]) -> object | None:
-    """The update cycle that applies to a column, None when it is exempt (archived, static,
-    other, or a class without a configured cycle)."""
-    if column.archived:
+    """The update cycle that applies to a column, None when it is exempt (archived, a
+    single-page column, static, other, or a class without a configured cycle)."""
+    if column.archived or column.single_page:
         return None
     return cycles.get(column.type)
 

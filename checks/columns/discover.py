@@ -32,6 +32,7 @@ from checks.base import Column, ColumnItem, PageRef, SiteSnapshot
 from checks.columns.common import (
     ARCHIVE_WORDS,
     is_attachment,
+    is_single_page,
     looks_like_article,
     pages_by_key,
     same_site,
@@ -164,7 +165,8 @@ def _column(entry: _Found, pages: dict[str, PageRef], now: datetime) -> Column:
     ]
     if published:
         return replace(column, items=items, newest=max(published), newest_from="article")
-    return replace(column, items=items)
+    column = replace(column, items=items)
+    return replace(column, single_page=is_single_page(column, facts))
 
 
 def _published(page: PageRef | None, now: datetime) -> datetime | None:

@@ -9,8 +9,9 @@ before its class's window ending at `--as-of`: 动态要闻 (news) 2 weeks, 通�
 calendar months and years, and dates are compared by calendar day (a newest item on the
 window's first day is fresh). A column whose items show no date at all is stale (检查指标:
 未注明发布时间的视为不更新). Exempt: 概况/机构/领导 (static) and unclassified columns, archived
-columns (历史/归档/旧版, or an 已归档 label), columns that did not load, and blank columns
-(those are `columns.blank`).
+columns (历史/归档/旧版, or an 已归档 label), single-page columns (one piece of content with
+no dated item, such as 新闻发言人 or 联系我们, unless the registry types the column; see
+`columns.blank`), columns that did not load, and blank columns (those are `columns.blank`).
 `cycles` maps a class to a period: an int is days, a string "<n>d|w|m|y" (e.g. "6m"); 0
 exempts the class; classes left out keep their default. Points per stale column come from the
 2015评分表 by class (news 5, notice/policy 4, personnel/plan 3: the shorter the cycle, the
