@@ -46,6 +46,7 @@ class ColumnFacts:
     level: int  # 1: main navigation; 2: a sub-column listed on its parent's page
     archived: bool  # name says 历史/归档/旧版, or its page shows an 已归档 label
     newest: datetime | None  # newest item; None: the column has no item (blank)
+    single_page: bool = False  # a page of content, no list: neither blank nor stale
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ class Verdict:
 
 def is_stale(column: ColumnFacts, now: datetime = AS_OF_LOCAL) -> bool:
     limit = cutoff(column.type, now)
-    if column.archived or column.newest is None or limit is None:
+    if column.archived or column.single_page or column.newest is None or limit is None:
         return False
     return column.newest < limit
 
@@ -116,7 +117,7 @@ def judge(
         by_site.setdefault(column.site, []).append(column)
     for site, site_columns in sorted(by_site.items()):
         stale = [c for c in site_columns if is_stale(c, now)]
-        blank = [c for c in site_columns if c.newest is None]
+        blank = [c for c in site_columns if c.newest is None and not c.single_page]
         counted = [c for c in stale if counts_for_stale_veto(c)]
         veto_all = len(stale) + len(blank) >= STALE_AND_BLANK_VETO
         veto_stale = len(counted) >= STALE_VETO

@@ -207,6 +207,8 @@ class _Column:
     label: str | None = None  # a visible 已归档 label on the column page
     hidden_stamp: bool = False  # a display:none 已归档 stamp (a trap)
     registry_type: str | None = None  # the registry `columns` entry types it
+    # A single-page column (新闻发言人, 办事指南): its page shows these paragraphs, no list.
+    paragraphs: tuple[str, ...] = ()
 
     def listed(self) -> list[_Article]:
         """Everything the list shows, newest first."""
@@ -663,6 +665,45 @@ def _make_timeliness(site: _Site) -> None:
             raise ValueError(f"unknown metadata fault {fault!r}")
 
 
+def _make_single_pages(site: _Site) -> None:
+    """Single-page columns in the main navigation, as real sites have them: a page of content
+    (a contact, an address, paragraphs) and no list. 新闻发言人 has a news name and 办事指南
+    none; neither is blank nor stale. Added after every other column, so that the numbering
+    of the others (Hanweb column ids) stays as it was."""
+    spec = site.spec
+    office = content.office(spec)
+    phone = f"0731-{(spec.id_base * 7) % 10000000:08d}"
+    pages = (
+        (
+            "xwfyr",
+            "新闻发言人",
+            (
+                f"{office}新闻发言人负责{spec.place}政务信息的统一发布和媒体联络工作。",
+                f"新闻发布联系电话：{phone}",
+                f"通信地址：{spec.place}行政中心新闻发布厅",
+                "重要政务信息均通过新闻发布会和本网站同步发布，欢迎媒体和公众监督。",
+            ),
+        ),
+        (
+            "bszn",
+            "办事指南",
+            (
+                f"{spec.place}各类政务服务事项的办理条件、申请材料和办理流程以本页说明为准。",
+                f"办理地点：{spec.place}政务服务中心一楼综合受理窗口",
+                "咨询电话：12345政务服务便民热线",
+                "办理时间：法定工作日上午九点至下午五点。",
+            ),
+        ),
+    )
+    for key, name, paragraphs in pages:
+        colid = spec.col_base + len(site.columns)
+        href = f"/col/col{colid}/index.html" if site.style == "hanweb" else f"/{key}/"
+        site.columns[key] = _Column(
+            timeliness.classify(name), name, key, colid, href, [href], key=key,
+            paragraphs=paragraphs,
+        )
+
+
 def _assets(site: _Site) -> None:
     """Images and attachments of the articles, and the site-wide static files."""
     spec, rng = site.spec, site.rng
@@ -995,6 +1036,7 @@ class _Renderer:
                     ],
                     pager=_pager(number, total) if total > 1 else None,
                     placeholder=column.placeholder,
+                    paragraphs=column.paragraphs,
                     parent=self._parent(site, column),
                     subnav=self._subnav(site, column),
                     archive={
@@ -1311,6 +1353,7 @@ def _timeliness_facts(
                     level=column.level,
                     archived=column.archived,
                     newest=max((a.when for a in listed), default=None),
+                    single_page=bool(column.paragraphs),
                 )
             )
             if column.archived:
@@ -1415,7 +1458,8 @@ def _expected(
                 "type": c.type,
                 "level": c.level,
                 "archived": c.archived,
-                "blank": c.newest is None,
+                "blank": c.newest is None and not c.single_page,
+                "single_page": c.single_page,
                 "newest": c.newest.isoformat(timespec="minutes") if c.newest else None,
                 "stale": oracle.is_stale(c),
             }
@@ -1519,6 +1563,7 @@ def build_world(root: Path) -> World:
         _make_extra_pages(site)
         _assets(site)
         _make_timeliness(site)
+        _make_single_pages(site)
         sites[spec.id] = site
     # The near-miss .doc whose HEAD is refused is a real file.
     changsha = sites["changsha"]

@@ -32,6 +32,8 @@ HOMES = {s.id: s.url for s in SITES}
 NAV = "//div[@class='nav']//a | //div[@class='menu']/a | //div[@class='site-nav']//a"
 SUBNAV = "//div[@class='sub-nav']//a | //div[@class='left-nav']//a | //nav[@class='sub-nav']//a"
 PLACEHOLDER = "//div[@class='no-data'] | //div[@class='nodata'] | //p[@class='empty']"
+# The content of a single-page column page (no list).
+CONTENT = "//div[@class='content']/p"
 CLASSES = {
     "news": ("动态", "要闻", "新闻"),
     "notice": ("通知", "公告", "公示"),
@@ -150,6 +152,11 @@ class SeenColumn:
     newest: datetime | None  # from the list, else from the newest article
     newest_from: str
     label: str  # visible 已归档 label on the column page
+    content: str = ""  # the paragraphs of a single-page column's page
+
+    @property
+    def single_page(self) -> bool:
+        return bool(self.content) and not self.items and not self.placeholder
 
 
 def columns_of(read: Reader, site_id: str) -> list[SeenColumn]:
@@ -174,8 +181,9 @@ def columns_of(read: Reader, site_id: str) -> list[SeenColumn]:
             newest = max(d for i in items if (d := published(read.doc(i.url))) is not None)
             newest_from = "article"
         label = " ".join(text_of(el) for el in doc.xpath("//div[@class='gd-tip']"))
+        content = " ".join(text_of(p) for p in doc.xpath(CONTENT))
         seen.append(SeenColumn(site_id, url, name, level, items, placeholder, newest,
-                               newest_from, label))  # fmt: skip
+                               newest_from, label, content))  # fmt: skip
     return seen
 
 
@@ -212,7 +220,8 @@ def test_columns_seen_in_the_navigation_are_the_expected_ones(
         typed = {c.path: c.type for c in registry[column.site].columns}
         path = urlsplit(column.url).path
         assert entry["type"] == typed.get(path, classify(column.name)), key
-        assert entry["blank"] == (not column.items), key
+        assert entry["blank"] == (not column.items and not column.single_page), key
+        assert entry["single_page"] == column.single_page, key
         if column.newest is not None:
             assert entry["newest"][:10] == f"{column.newest:%Y-%m-%d}", key
         archived = bool(column.label) or any(w in column.name for w in ("历史", "归档", "旧版"))
@@ -329,7 +338,7 @@ def test_stale_and_blank_findings_follow_from_the_pages(
         for c in cols:
             ctype = types[(c.site, c.url)]
             archived = bool(c.label) or any(w in c.name for w in ("历史", "归档", "旧版"))
-            if not c.items:
+            if not c.items and not c.single_page:
                 want_blank.add((c.site, c.url, c.url))
             elif ctype in EDGES and not archived and c.newest and c.newest < cut(ctype):
                 want_stale.add((c.site, c.url, c.url))
@@ -337,12 +346,27 @@ def test_stale_and_blank_findings_follow_from_the_pages(
     assert keys(expected, "columns.blank") == want_blank
     placeholders = {c.placeholder for cols in seen_columns.values() for c in cols if c.placeholder}
     assert placeholders == {"暂无信息", "暂无数据", "正在建设中", "栏目维护中"}
-    assert any(not c.items and not c.placeholder for cols in seen_columns.values() for c in cols)
+    assert any(not c.items and not c.placeholder and not c.content
+               for cols in seen_columns.values() for c in cols)  # fmt: skip
     # Old columns that are not findings: static (机构概况 of 2019) and archived ones.
     exempt = [c for cols in seen_columns.values() for c in cols
               if c.newest and c.newest.year <= 2019]  # fmt: skip
     assert {types[(c.site, c.url)] for c in exempt} == {"static", "other"}
     assert all((c.site, c.url, c.url) not in want_stale for c in exempt)
+
+
+def test_every_site_has_single_page_columns_in_its_navigation(
+    seen_columns: dict[str, list[SeenColumn]], expected: dict[str, Any]
+) -> None:
+    """新闻发言人 (a news name) and 办事指南: a page of content, linked from the home page's
+    navigation on every site; neither blank nor stale."""
+    findings = keys(expected, "columns.blank") | keys(expected, "columns.stale")
+    for site in SITES:
+        single = [c for c in seen_columns[site.id] if c.single_page]
+        assert sorted((c.name, c.level) for c in single) == [("办事指南", 1), ("新闻发言人", 1)]
+        for column in single:
+            assert len(re.sub(r"\s", "", column.content)) >= 50, column
+            assert (column.site, column.url, column.url) not in findings
 
 
 def test_site_vetoes_at_five_and_not_at_four(
