@@ -301,7 +301,9 @@ def content_length(walk: Walk, text: str) -> int:
                 or (kind == "header" and end > half)
             ):
                 continue  # a page wrapper, or a "bottom" block that is part of the content
-            if len(normalise_space(text[start:end])) > FOOTER_CANDIDATE_MAX:
+            if end - start > FOOTER_CANDIDATE_MAX and (
+                len(normalise_space(text[start:end])) > FOOTER_CANDIDATE_MAX
+            ):
                 continue
         spans.append((start, end))
     spans.sort()
@@ -315,11 +317,9 @@ def content_length(walk: Walk, text: str) -> int:
 
 
 def _solid(text: str) -> int:
-    """Characters of `text` that are not whitespace."""
-    return len(text) - sum(map(len, _SPACE_RUNS.findall(text)))
-
-
-_SPACE_RUNS = re.compile(r"\s+")
+    """Characters of `text` that are not whitespace (split and join run in C: four times
+    faster than summing the regex's whitespace runs)."""
+    return len("".join(text.split()))
 
 
 def _region_text(walk: Walk, region: Region) -> str:
