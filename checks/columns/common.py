@@ -109,13 +109,16 @@ def is_single_page(column: Column, facts: PageFacts | None) -> bool:
     """Whether a column is a single-page column (单页栏目: 联系我们, 机构职能, 领导简介,
     网站声明) rather than a list column, from its crawled page.
 
-    Single-page: the page loaded, shows no placeholder, none of its items has a date (neither
-    in the list nor on the item's own crawled page), and it carries text of its own: at least
-    SINGLE_PAGE_TEXT_MIN characters outside header, footer, list items and links, more than
-    the titles of its listed items (a sidebar of links beside the content is no list). A
-    column the registry types as news/notice/policy/personnel/plan is a list column whatever
-    its page shows."""
+    Single-page: the page loaded, shows no placeholder, the extractor did not judge it a list
+    page (`page_kind` "list": a pager under its list, or one list holding most of its
+    entries), none of its items has a date (neither in the list nor on the item's own crawled
+    page), and it carries text of its own: at least SINGLE_PAGE_TEXT_MIN characters outside
+    header, footer, list items and links, more than the titles of its listed items (a sidebar
+    of links beside the content is no list). A column the registry types as news/notice/
+    policy/personnel/plan is a list column whatever its page shows."""
     if facts is None or not loaded(column) or column.placeholder or column.newest is not None:
+        return False
+    if facts.page_kind == "list":
         return False
     if column.source == "registry" and column.type in LIST_CLASSES:
         return False

@@ -11,6 +11,7 @@ from checks.base import Column
 from checks.columns.discover import classify, discover_columns
 from checks.timeutil import TZ
 from tests.checks.snapshots import NOW, snapshot
+from tests.crawler.realpages import labels, real_page
 
 BASE = "https://www.yzcity.gov.cn"
 
@@ -351,4 +352,24 @@ def test_no_home_page_still_gives_registry_columns() -> None:
     )
     assert [(c.name, c.type, c.source, c.status) for c in columns] == [
         ("政务动态", "news", "registry", None)
+    ]
+
+
+def test_single_page_or_list_column_on_real_pages() -> None:
+    """Real pages behind columns with unclassified names: a 领导介绍 page (names and duties,
+    no list) and a museum's description are single-page columns; a journal's issue page,
+    which lists its undated articles beside a table of contents, is a list column."""
+    by_file = {label["file"]: label for label in labels() if label is not None}
+    home = nav(("/a/", "本馆概览"), ("/b/", "美术馆"), ("/c/", "期刊目录"))
+    pages: list[dict[str, Any]] = [{"url": "/", "facts": {"nav": home}}]
+    for path, file in (("/a/", "pages/032.html"), ("/b/", "pages/020.html"),
+                       ("/c/", "pages/014.html")):  # fmt: skip
+        facts = real_page(by_file.get(file))[0].to_dict()
+        del facts["_version"], facts["url"]
+        pages.append({"url": path, "facts": facts})
+    found = discover(pages)
+    assert [(c.name, c.single_page, bool(c.items)) for c in found.values()] == [
+        ("本馆概览", True, False),
+        ("美术馆", True, False),
+        ("期刊目录", False, True),
     ]
