@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.spiders.site import SiteSpider
+from govwatch.egress import EgressPolicy
 from govwatch.gcpolicy import batch_gc
 from govwatch.settings import Settings, load_settings
 from govwatch.site import SiteEntry
@@ -35,7 +36,20 @@ from store.session import make_engine, session_factory
 log = logging.getLogger("govwatch.crawl")
 
 
-def scrapy_settings(settings: Settings, sites: list[SiteEntry]) -> ScrapySettings:
+def egress_policy(settings: Settings, registered: list[SiteEntry]) -> EgressPolicy:
+    """The crawl's egress policy: every registered site's origin is allowed (a link from one
+    registered site to another on an intranet or on loopback), plus the settings' own."""
+    gw = settings.crawler
+    return EgressPolicy.build(
+        site_urls=[e.url for e in registered],
+        site_hosts=[(h, e.url) for e in registered for h in e.all_hosts],
+        connect_to=gw.connect_to, proxy=gw.proxy, allow=gw.egress_allow)
+
+
+def scrapy_settings(settings: Settings, sites: list[SiteEntry],
+                    registered: list[SiteEntry] | None = None) -> ScrapySettings:
+    """Scrapy's settings for a crawl of `sites`; `registered` (default: `sites`) are all the
+    registry's sites, whose hosts the egress policy allows."""
     gw = settings.crawler
     slots = {
         host: {"concurrency": entry.crawl.concurrency, "delay": entry.crawl.delay,
@@ -65,6 +79,9 @@ def scrapy_settings(settings: Settings, sites: list[SiteEntry]) -> ScrapySetting
         "LOG_ENABLED": True,
         "LOG_FORMAT": "[govwatch] %(levelname)s %(name)s: %(message)s",
         "DNSCACHE_ENABLED": True,
+        # IPv4 and IPv6, filtered by the egress policy (crawler.egress).
+        "TWISTED_DNS_RESOLVER": "crawler.egress.EgressResolver",
+        "GOVWATCH_EGRESS": egress_policy(settings, sites if registered is None else registered),
         "REACTOR_THREADPOOL_MAXSIZE": 8,
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
         # Scrapy starts this many asyncio tasks per response to process the callback's output
@@ -76,6 +93,7 @@ def scrapy_settings(settings: Settings, sites: list[SiteEntry]) -> ScrapySetting
         },
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.ConnectToMiddleware": 740,
+            "crawler.egress.EgressMiddleware": 745,
             "crawler.middlewares.RetryAfterMiddleware": 560,
             # The spider has no allowed_domains: offsite filtering is its own (per site).
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
@@ -154,13 +172,14 @@ def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
             for row in session.scalars(select(m.Site).where(m.Site.id.in_(run.site_ids)))
         ]
         previous = previous_pages(session, sites, run_id)
+        registered = [SiteEntry.from_dict(row.config) for row in session.scalars(select(m.Site))]
 
     def load_body(sha: str) -> bytes | None:
         with factory() as s:
             data = s.scalar(select(m.PageBody.data).where(m.PageBody.sha256 == sha))
         return zlib.decompress(data) if data is not None else None
 
-    process = CrawlerProcess(scrapy_settings(settings, sites))
+    process = CrawlerProcess(scrapy_settings(settings, sites, registered))
     # A link that is still dead after its retries is a result, not a log-worthy error.
     logging.getLogger("scrapy.downloadermiddlewares.retry").setLevel(logging.CRITICAL)
     crawler = process.create_crawler(SiteSpider)
@@ -201,6 +220,9 @@ def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
         "pages": counters.pages if counters else 0,
         "checks": counters.checks if counters else 0,
         "errors": counters.errors if counters else 0,
+        # Requests refused by the egress policy; answers over crawler.max_body_bytes.
+        "refused": counters.refused if counters else 0,
+        "too_large": counters.too_large if counters else 0,
         "seconds": round(time.monotonic() - counters.started, 2) if counters else 0,
         # CPU seconds of this process and of its extraction workers (for tuning).
         "cpu_crawl_s": round(own.ru_utime + own.ru_stime, 1),
@@ -214,6 +236,10 @@ def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
             f"[govwatch] 抓取结束（{status}）: 页面 {stats['pages']}，链接检查 {stats['checks']}，"
             f"错误 {stats['errors']}，用时 {stats['seconds']} 秒\n"
         )
+        if stats["refused"] or stats["too_large"]:
+            sys.stderr.write(
+                f"[govwatch] 未请求的内网地址 {stats['refused']} 个（private_address），"
+                f"超过大小上限的响应 {stats['too_large']} 个（too_large）\n")
     return status
 
 

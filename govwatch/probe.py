@@ -7,8 +7,10 @@ or when the body is empty. Each probe is stored as a `probes` row (status, final
 size, error kind from crawler.errors); `availability.unreachable` judges the stored series.
 
 `http_client(settings, timeout)` is also the one HTTP client for everything outside the crawl
-(the dashboard's "re-check now", notifications' webhooks): it sends govwatch's User-Agent and
-honours `crawler.connect_to` and `crawler.proxy` exactly as the crawler does.
+(the dashboard's "re-check now", notifications' webhooks): it sends govwatch's User-Agent,
+honours `crawler.connect_to` and `crawler.proxy` exactly as the crawler does, and applies the
+egress policy (govwatch.egress) to every request and redirect hop, connecting to the address
+it checked.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import httpcore
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.errors import ERROR_KINDS
+from govwatch.egress import EgressPolicy, EgressRefused
 from govwatch.settings import CrawlerSettings, Settings
 from govwatch.site import SiteEntry
 
@@ -66,6 +70,60 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 
+class PinnedBackend(httpcore.SyncBackend):
+    """Connects to an address the egress policy checked: the host is resolved once here, its
+    forbidden addresses dropped, and the connection made to an address that passed (no
+    second lookup a rebinding name could answer differently). TLS still verifies and sends
+    SNI for the URL's host: httpcore passes that to start_tls, not the address."""
+
+    def __init__(self, policy: EgressPolicy) -> None:
+        self.policy = policy
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        try:
+            addresses = self.policy.resolve(host, port)
+        except EgressRefused as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        except OSError as exc:  # socket.gaierror: the name does not resolve
+            raise httpcore.ConnectError(str(exc)) from exc
+        failure: Exception = httpcore.ConnectError(f"no address for {host}")
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address,
+                                           socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure
+
+
+def _pinned_transport(policy: EgressPolicy, limits: httpx.Limits,
+                      context: ssl.SSLContext) -> httpx.HTTPTransport:
+    """httpx's transport with its connection pool on a PinnedBackend. WHY replace `_pool`:
+    httpx has no parameter for httpcore's network backend; the pool is built with the very
+    arguments HTTPTransport would give it."""
+    transport = httpx.HTTPTransport(limits=limits, verify=context)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=context, max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry, network_backend=PinnedBackend(policy))
+    return transport
+
+
+def egress_policy(settings: Settings, sites: Iterable[SiteEntry] = ()) -> EgressPolicy:
+    """The policy of govwatch's own HTTP client: the registered `sites` (the caller knows
+    which matter), connect_to, the proxy, the allowlist and the webhook."""
+    crawler = settings.crawler
+    webhook = [settings.notify.webhook_url] if settings.notify.webhook_url else []
+    entries = list(sites)
+    return EgressPolicy.build(site_urls=[e.url for e in entries],
+                              site_hosts=[(h, e.url) for e in entries for h in e.all_hosts],
+                              connect_to=crawler.connect_to,
+                              proxy=crawler.proxy, allow=crawler.egress_allow,
+                              extra_urls=webhook)
+
+
 class ConnectToTransport(httpx.BaseTransport):
     """Routes each request by its host, with the crawler's `connect_to` semantics.
 
@@ -75,15 +133,24 @@ class ConnectToTransport(httpx.BaseTransport):
     uses `crawler.proxy`, else connects directly. WHY a router and not httpx `mounts`: mount
     patterns only know a leading "*." (and give "*x" a different meaning), so the same
     settings could send the crawler and this client to different places.
+
+    Every request not mapped by connect_to passes the egress policy first (a forbidden
+    address literal is refused before anything is sent); direct connections go through a
+    PinnedBackend; through `crawler.proxy` the proxy resolves, so the name is checked by
+    resolving it here too (the proxy may still see another answer: see govwatch.egress).
     """
 
-    def __init__(self, crawler: CrawlerSettings, *, keepalive: bool = True) -> None:
+    def __init__(self, crawler: CrawlerSettings, *, keepalive: bool = True,
+                 policy: EgressPolicy | None = None) -> None:
         self.exact = {k.lower(): v for k, v in crawler.connect_to.items() if "*" not in k}
         self.patterns = [(k.lower(), v) for k, v in crawler.connect_to.items() if "*" in k]
+        self.policy = policy or EgressPolicy.build(
+            connect_to=crawler.connect_to, proxy=crawler.proxy, allow=crawler.egress_allow)
         limits = httpx.Limits() if keepalive else httpx.Limits(max_keepalive_connections=0)
         context = _ssl_context()
         self._make: Callable[[str | None], httpx.HTTPTransport] = (
-            lambda proxy: httpx.HTTPTransport(proxy=proxy, limits=limits, verify=context))
+            lambda proxy: httpx.HTTPTransport(proxy=proxy, limits=limits, verify=context)
+            if proxy else _pinned_transport(self.policy, limits, context))
         self._default_proxy = crawler.proxy or None
         self._transports: dict[str | None, httpx.HTTPTransport] = {}
         self._lock = threading.Lock()
@@ -107,7 +174,20 @@ class ConnectToTransport(httpx.BaseTransport):
                 transport = self._transports[proxy] = self._make(proxy)
             return transport
 
+    def _check(self, request: httpx.Request) -> None:
+        url = request.url
+        try:
+            self.policy.check_url(str(url))
+            if self._default_proxy:
+                self.policy.resolve(url.host, url.port or (443 if url.scheme == "https" else 80))
+        except EgressRefused as exc:
+            raise httpx.ConnectError(str(exc), request=request) from exc
+        except OSError as exc:
+            raise httpx.ConnectError(str(exc), request=request) from exc
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.target(request.url.host) is None:
+            self._check(request)
         return self._transport(request.url.host).handle_request(request)
 
     def close(self) -> None:
@@ -123,17 +203,19 @@ def user_agent(settings: Settings) -> str:
 
 
 def http_client(settings: Settings, timeout: float, *, keepalive: bool = True,
-                follow_redirects: bool = True) -> httpx.Client:
+                follow_redirects: bool = True, sites: Iterable[SiteEntry] = ()) -> httpx.Client:
     """An httpx client that reaches hosts the way the crawler does (see ConnectToTransport).
 
     Sends govwatch's User-Agent; `timeout` applies to each connect/read/write; environment
     proxies are ignored (the settings decide). Redirects are followed (at most
     `crawler.max_redirects`) unless `follow_redirects=False` (per request: `client.get(url,
     follow_redirects=False)`). `keepalive=False` opens a fresh connection per request, so that
-    connect times are measured each time (the probe).
+    connect times are measured each time (the probe). `sites`: the registered sites whose
+    origins the egress policy allows whatever they resolve to (see egress_policy).
     """
     return httpx.Client(
-        transport=ConnectToTransport(settings.crawler, keepalive=keepalive),
+        transport=ConnectToTransport(settings.crawler, keepalive=keepalive,
+                                     policy=egress_policy(settings, sites)),
         headers={"User-Agent": user_agent(settings)},
         timeout=httpx.Timeout(timeout),
         follow_redirects=follow_redirects,
@@ -181,6 +263,8 @@ def classify_error(exc: BaseException) -> str:
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return "invalid_url"
     for cause in _chain(exc):
+        if isinstance(cause, EgressRefused):
+            return "private_address"
         if isinstance(cause, ssl.SSLError | ssl.CertificateError):
             return "tls"
         if isinstance(cause, socket.gaierror):
@@ -301,7 +385,8 @@ def probe_url(client: httpx.Client, site_id: str, url: str, timeout: float,
 
 def probe_site(entry: SiteEntry, settings: Settings) -> ProbeOutcome:
     """One probe of `entry`'s home page (not stored; see probe_sites)."""
-    with http_client(settings, settings.probe.timeout, keepalive=False) as client:
+    with http_client(settings, settings.probe.timeout, keepalive=False,
+                     sites=[entry]) as client:
         return probe_url(client, entry.id, entry.url, settings.probe.timeout,
                          settings.crawler.max_redirects)
 

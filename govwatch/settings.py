@@ -14,6 +14,7 @@ stale column by class); the defaults and their sources are documented at `Scorin
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -47,6 +48,11 @@ class CrawlerSettings:
     connect_to: dict[str, str] = field(default_factory=dict)
     # Egress HTTP proxy for every request ("" = none), e.g. "http://10.0.0.1:3128".
     proxy: str = ""
+    # Destinations exempt from the egress policy (govwatch.egress): requests to loopback,
+    # private, link-local, multicast and reserved addresses are refused unless the host is a
+    # registered site's, a connect_to key, or listed here: host names, fnmatch patterns
+    # ("*.intranet.gov.cn") or networks ("10.0.0.0/8", "fd00::/8"). For intranet deployments.
+    egress_allow: tuple[str, ...] = ()
     # Global limit of requests in flight (per-site limits come from the registry).
     concurrent_requests: int = 64
     # Statuses to a HEAD request that mean "ask again with GET" (bot filters, HEAD refused).
@@ -327,6 +333,15 @@ def _merge_crawler(where: str, base: CrawlerSettings, data: Any) -> CrawlerSetti
     for host, target in result.connect_to.items():
         if not isinstance(target, str) or ":" not in target:
             raise SettingsError(f"{where}: crawler.connect_to.{host} 应为 \"地址:端口\"")
+    for entry in result.egress_allow:
+        if not isinstance(entry, str) or not entry.strip():
+            raise SettingsError(f"{where}: crawler.egress_allow 的每一项应为主机名、通配符或网段")
+        if "/" in entry:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"{where}: crawler.egress_allow 中的网段无效: {entry!r}") from None
     return result
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -98,9 +98,10 @@ def targets(registry: dict[str, SiteEntry]) -> list[Target]:
 class _Fetcher:
     """GETs pages like the crawler would (User-Agent, connect_to, robots, size limit)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, sites: Iterable[SiteEntry] = ()) -> None:
         self.settings = settings
-        self.client = http_client(settings, settings.crawler.download_timeout)
+        # The egress policy allows the registered `sites` whatever they resolve to.
+        self.client = http_client(settings, settings.crawler.download_timeout, sites=sites)
         self.agent = user_agent(settings)
         self._robots: dict[str, RobotFileParser | None] = {}
         self._lock = threading.Lock()
@@ -125,7 +126,7 @@ class _Fetcher:
     def _load_robots(self, origin: str) -> RobotFileParser | None:
         try:
             response = self.client.get(f"{origin}/robots.txt")
-        except httpx.HTTPError:
+        except (httpx.HTTPError, httpx.InvalidURL):
             return None  # as the crawler: no readable robots.txt, no restriction
         if response.status_code >= 400:
             return None
@@ -148,7 +149,7 @@ class _Fetcher:
                 status, final = response.status_code, str(response.url)
                 ctype = response.headers.get("content-type", "")
                 charset = response.charset_encoding
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             from govwatch.probe import classify_error
 
             return PageRef(url=url, status=None, depth=depth, error_kind=classify_error(exc))
@@ -236,7 +237,7 @@ def repost_watch(factory: sessionmaker[Session], settings: Settings, now: dateti
     if not watched:
         return []
     limit = settings.scheduler.repost_article_limit
-    fetcher = _Fetcher(settings)
+    fetcher = _Fetcher(settings, registry.values())
     results: list[TargetResult] = []
     try:
         def run(target: Target) -> tuple[TargetResult, dict[str, TrackedItem]]:

@@ -26,26 +26,35 @@ now), so a later crawl that sees the fault again reopens it as usual.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from checks.base import Context, LinkResult, PageRef, SiteSnapshot
 from checks.links.common import dead_reason
 from crawler.errors import ERROR_KINDS
 from crawler.extract import decode_html, extract, looks_binary
+from govwatch.egress import EgressRefused
 from govwatch.settings import Settings
+from govwatch.site import SiteEntry
 from store import models as m
 from store.snapshot import load_registry
 from web import audit
 
-ClientFactory = Callable[[Settings, float], httpx.Client]
+
+class ClientFactory(Protocol):
+    """govwatch.probe.http_client's shape: `sites` are the registered sites the egress
+    policy allows whatever they resolve to."""
+
+    def __call__(self, settings: Settings, timeout: float, *,
+                 sites: Iterable[SiteEntry] = ...) -> httpx.Client: ...
 
 LINK_CHECKS = frozenset({"links.dead", "links.dead-home"})
 PAGE_PREFIXES = ("identity.", "meta.", "archive.")
@@ -89,6 +98,13 @@ def default_client_factory() -> ClientFactory:
 
 
 def _error_kind(exc: Exception) -> str:
+    cause: BaseException | None = exc
+    for _ in range(8):  # refused by the egress policy (govwatch.egress), however wrapped
+        if cause is None:
+            break
+        if isinstance(cause, EgressRefused):
+            return "private_address"
+        cause = cause.__cause__ or cause.__context__
     text = str(exc).lower()
     if isinstance(exc, httpx.TimeoutException):
         return "timeout"
@@ -145,7 +161,7 @@ def fetch(client: httpx.Client, method: str, url: str, max_bytes: int,
                 body = b"".join(chunks)[:max_bytes]
             return Fetched(response.status_code, str(response.url), chain, ctype, charset,
                            body, method)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # hostile links: any URL
         kind = _error_kind(exc)
         return Fetched(None, None, (), "", None, b"", method, kind,
                        f"{ERROR_KINDS.get(kind, kind)}: {exc}"[:500])
@@ -272,8 +288,9 @@ def load_target(session: Session, finding_id: int, scope: Collection[str] | None
 
 
 @contextmanager
-def _client(factory: ClientFactory, settings: Settings) -> Iterator[httpx.Client]:
-    client = factory(settings, settings.web.recheck_timeout)
+def _client(factory: ClientFactory, settings: Settings, sites: list[SiteEntry]
+            ) -> Iterator[httpx.Client]:
+    client = factory(settings, settings.web.recheck_timeout, sites=sites)
     try:
         yield client
     finally:
@@ -295,6 +312,7 @@ def recheck(
         target = load_target(session, finding_id, scope)
         site = session.get(m.Site, target.site_id) if target is not None else None
         home = site.url if site is not None else ""
+        registered = [SiteEntry.from_dict(row.config) for row in session.scalars(select(m.Site))]
     if target is None:
         return None
     if target.status != "open":
@@ -304,7 +322,7 @@ def recheck(
         return Outcome("deferred", DEFERRED)
     moment = now or datetime.now(UTC)
     factory = client_factory or default_client_factory()
-    with _client(factory, settings) as client:
+    with _client(factory, settings, registered) as client:
         if how == "link":
             outcome = _judge_link(client, target, settings)
         else:

@@ -33,10 +33,12 @@ from sqlalchemy import select
 from twisted.python.failure import Failure
 
 from crawler import extract
+from crawler.egress import policy_of, refusal_for
 from crawler.errors import ERROR_KINDS
 from crawler.items import PageItem, ResultItem
 from crawler.pipelines import write_pages
 from crawler.pool import Analyser, PageRecord, StoreTarget, Verdict
+from govwatch.egress import EgressPolicy, EgressRefused
 from govwatch.settings import CrawlerSettings
 from govwatch.site import SiteEntry
 from store import models as m
@@ -75,12 +77,20 @@ class Counters:
     pages: int = 0
     checks: int = 0
     errors: int = 0
+    # Requests the egress policy refused (govwatch.egress), bodies over the size limit.
+    refused: int = 0
+    too_large: int = 0
     started: float = field(default_factory=time.monotonic)
 
 
 def error_kind(failure: Failure) -> tuple[str, str]:
     """Map a download failure to (error kind, detail)."""
     exc = failure.value
+    request = getattr(failure, "request", None)
+    refused = exc if isinstance(exc, EgressRefused) else (
+        refusal_for(request.url) if request is not None else None)
+    if refused is not None:
+        return "private_address", f"{ERROR_KINDS['private_address']}: {refused}"[:500]
     name = type(exc).__name__
     text = f"{name}: {exc}".strip()
     lowered = text.lower()
@@ -89,7 +99,8 @@ def error_kind(failure: Failure) -> tuple[str, str]:
         (("cannotresolve", "dnslookup", "dns", "nodename", "name or service"), "dns"),
         (("refused",), "refused"),
         (("ssl", "tls", "certificate"), "tls"),
-        (("cancel",), "too_large"),
+        (("cancel", "larger than download max size", "exceeded download", "max size",
+          "decompress"), "too_large"),
         (("ignorerequest", "forbidden by robots"), "robots"),
         (("connectionlost", "connectiondone", "responsefailed", "dataloss", "reset",
           "responseneverreceived", "downloadfailed", "aborted"), "connection"),
@@ -177,6 +188,7 @@ class SiteSpider(Spider):
         # so links to them from other sites must not verify them separately meanwhile.
         self.seen: set[str] = {entry.url for entry in sites}
         self.counters = Counters()
+        self._egress: EgressPolicy | None = None
         # Loads a stored body by sha256 (for 304 answers); supplied by crawler.run.
         self.body_loader = body_loader
         # Decoding, extraction and storing of fetched pages, in worker processes
@@ -184,6 +196,13 @@ class SiteSpider(Spider):
         target = (StoreTarget(database_url, run_id, gw.batch_size)
                   if database_url and session_factory is not None else None)
         self.analyser = Analyser(gw.extract_workers, target, write=self._write_records)
+
+    @property
+    def egress(self) -> EgressPolicy:
+        """The run's egress policy (crawler.egress.policy_of), read once."""
+        if self._egress is None:
+            self._egress = policy_of(self.crawler.settings)
+        return self._egress
 
     def _write_records(self, records: Sequence[PageRecord]) -> None:
         """Store pages now: those a dead extraction worker had not reported committed. A
@@ -217,8 +236,11 @@ class SiteSpider(Spider):
             for host in entry.all_hosts[:1]:
                 state.probes_pending += 1
                 token = hashlib.sha1(f"{entry.id}:{host}".encode()).hexdigest()[:12]
-                scheme = urlsplit(entry.url).scheme
-                url = f"{scheme}://{host}/govwatch-{token}-not-found.html"
+                home = urlsplit(entry.url)
+                netloc = f"{host}:{home.port}" if home.port else host
+                if ":" in host:  # an IPv6 literal
+                    netloc = f"[{host}]:{home.port}" if home.port else f"[{host}]"
+                url = f"{home.scheme}://{netloc}/govwatch-{token}-not-found.html"
                 yield Request(
                     url,
                     callback=self.on_probe,
@@ -350,14 +372,21 @@ class SiteSpider(Spider):
         chain = [*meta["gw_chain"], target]
         visited = {meta["gw_origin"], *meta["gw_chain"]}
         kind = None
+        detail = ""
         if urlsplit(target).scheme not in ("http", "https"):
             kind = "bad_redirect"
         elif target in visited:
             kind = "redirect_loop"
         elif len(chain) > self.gw.max_redirects:
             kind = "too_many_redirects"
+        else:
+            try:  # a hop to a forbidden address: recorded, never requested (nor its robots)
+                self.egress.check_url(target)
+            except EgressRefused as refused:
+                kind, detail = "private_address", f"{ERROR_KINDS['private_address']}: {refused}"
+                self.counters.refused += 1
         if kind is not None:
-            detail = f"{ERROR_KINDS[kind]}: {' -> '.join([meta['gw_origin'], *chain])}"
+            detail = f"{detail or ERROR_KINDS[kind]}: {' -> '.join([meta['gw_origin'], *chain])}"
             yield from self._results(meta, status=None, final_url=target, error_kind=kind,
                                error=detail, chain=chain)
             if meta["gw"] == "page":
@@ -446,6 +475,10 @@ class SiteSpider(Spider):
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
         kind, detail = error_kind(failure)
+        if kind == "private_address":
+            self.counters.refused += 1
+        elif kind == "too_large":
+            self.counters.too_large += 1
         if meta["gw"] == "check" and meta.get("gw_method") == "HEAD" and kind in (
             "connection", "other"
         ):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -196,3 +199,65 @@ def test_bad_arguments_give_one_line_errors(tmp_path: Path, bad: str) -> None:
     proc = gw(env, "crawl", *bad.split(), check=False)
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("错误: ")
+
+
+class _V6Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+def test_ipv6_literal_hosts_are_fetched_and_internal_ones_refused(tmp_path: Path) -> None:
+    """Issue 11 (8): a site at http://[::1]:port/ is crawled like any other (it used to be
+    "域名无法解析" without a request); an IPv6 literal that is not a registered site's
+    origin is refused by the egress policy (2001:db8::/32 is documentation space)."""
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            if self.path == "/":
+                body = ('<html><head><meta charset="utf-8"><title>六站</title></head><body>'
+                        f'<a href="/a.html">甲</a><a href="http://[::1]:{port}/b.html">乙</a>'
+                        '<a href="http://[2001:db8::1]/">文档地址</a>'
+                        '<div class="footer">湘ICP备05009375号</div></body></html>').encode()
+                status = 200
+            elif self.path in ("/a.html", "/b.html"):
+                body, status = "<html><title>页</title></html>".encode(), 200
+            else:
+                body, status = b"not found", 404
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_HEAD = do_GET
+
+    server = _V6Server(("::1", 0), Handler)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        home = f"http://[::1]:{port}/"
+        (tmp_path / "sites.yaml").write_text(
+            f"sites:\n  - id: six\n    name: 六站\n    url: \"{home}\"\n    level: county\n",
+            encoding="utf-8")
+        (tmp_path / "settings.toml").write_text("[crawler]\ndownload_timeout = 3.0\n",
+                                                encoding="utf-8")
+        env = dict(os.environ, GOVWATCH_SETTINGS=str(tmp_path / "settings.toml"),
+                   GOVWATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'gw.db'}")
+        prepare(env, tmp_path)
+        gw(env, "crawl", "--as-of", AS_OF)
+    finally:
+        server.shutdown()
+        server.server_close()
+    engine = make_engine(env["GOVWATCH_DATABASE_URL"])
+    with session_factory(engine)() as s:
+        pages = {p.url: p for p in s.scalars(select(m.Page))}
+        results = {r.url: r for r in s.scalars(select(m.LinkResult))}
+    engine.dispose()
+    assert pages[home].status == 200
+    assert pages[home + "a.html"].status == 200 and pages[home + "b.html"].status == 200
+    assert "/" in requests and "/a.html" in requests
+    assert results["http://[2001:db8::1]/"].error_kind == "private_address"

@@ -116,7 +116,9 @@ def test_probe_only_named_sites_and_reject_unknown(site_server: SiteServer,
 
 def test_tls_failure_is_its_own_kind(tmp_path: Path) -> None:
     with tls_site(tmp_path, "localhost") as port, \
-            http_client(Settings(), 5.0, keepalive=False) as client:
+            http_client(Settings(), 5.0, keepalive=False, sites=[SiteEntry(
+                id="tls", name="证书站", url=f"https://localhost:{port}/",
+                level="county")]) as client:
         outcome = probe_url(client, "tls", f"https://localhost:{port}/", 5.0)
     assert not outcome.ok and outcome.error_kind == "tls" and outcome.status is None
 

@@ -4,6 +4,7 @@ shows it)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from checks.base import Finding, Severity
 from govwatch.probe import http_client
 from store import models as m
 from store import repo
+from tests.crawler.hostile import CanaryServer
 from web import audit
 from web.recheck import Outcome, recheck
 
@@ -111,10 +113,44 @@ def test_an_unreachable_link_stays_open(world: World) -> None:
         row = session.get(m.Finding, world.ids["alpha-dead"])
         assert row is not None
         row.url = "http://127.0.0.1:9/nothing-listens-here"
+    # An intranet deployment that allows loopback (else it is refused: the next test).
+    world.settings = replace(world.settings, crawler=replace(
+        world.settings.crawler, egress_allow=("127.0.0.0/8",)))
     outcome = run(world, "alpha-dead")
     assert outcome is not None and outcome.result == "open"
     assert "连接被拒绝" in outcome.message
     assert world.finding("alpha-dead").status == "open"
+
+
+def test_a_recheck_never_requests_an_internal_address(world: World) -> None:
+    """Issue 11 (SSRF): a webmaster who controls a link or a redirect on their registered
+    site cannot make "re-check now" scan the server's network: a loopback port that is not
+    a registered site is refused, as a literal and after a redirect, and never connected to.
+    """
+    with CanaryServer() as canary:
+        for url in (*canary.ssrf_urls(), f"http://127.0.0.1:{canary.port}/"):
+            with world.factory() as session, session.begin():
+                row = session.get(m.Finding, world.ids["alpha-dead"])
+                assert row is not None
+                row.url = url
+            outcome = run(world, "alpha-dead")
+            assert outcome is not None and outcome.result == "open", url
+            # (httpx does not even parse some spellings, e.g. 0177.0.0.1: malformed, then)
+            assert "内网地址，公众无法访问" in outcome.message \
+                or "URL 格式错误" in outcome.message, (url, outcome.message)
+        # a redirect on the registered site (allowed) to the canary (refused)
+        world.target.set("/to-canary.html", 302, "",
+                         location=f"http://127.0.0.1:{canary.port}/admin")
+        with world.factory() as session, session.begin():
+            row = session.get(m.Finding, world.ids["alpha-dead"])
+            assert row is not None
+            row.url = world.target.url("/to-canary.html")
+        outcome = run(world, "alpha-dead")
+        assert outcome is not None and outcome.result == "open"
+        assert "内网地址" in outcome.message
+        assert ("HEAD", "/to-canary.html") in world.target.requests \
+            or ("GET", "/to-canary.html") in world.target.requests
+        assert canary.hits == 0
 
 
 def test_identity_finding_is_rechecked_on_the_refetched_home_page(world: World) -> None:
