@@ -186,6 +186,11 @@ class ProbeSettings:
     timeout: float = 15.0
     # Sites probed at the same time (one thread and one request each).
     concurrency: int = 8
+    # The dashboard's availability view (web/availability.py): consecutive failed probes
+    # that make an incident (1: every failed probe is one; 2 hides single blips), and how
+    # many of the newest incidents a site's page lists (all are counted).
+    incident_min_failures: int = 1
+    incidents_shown: int = 20
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from starlette.responses import (
 from govwatch.users import needs_rehash, verify_password
 from reports.periods import Period
 from store import models as m
+from web import availability as av
 from web import queries as q
 from web.auth import (
     CurrentUser,
@@ -190,6 +191,7 @@ def home(request: Request) -> Response:
     level = level if level in q.LEVELS else ""
     with st.factory() as session:
         sites = q.site_statuses(session, user.scope, st.scorer, st.tz, level=level)
+        uptimes = av.uptimes(session, [s.id for s in sites], datetime.now(st.tz))
     summary = {
         "sites": len(sites),
         "inspected": sum(1 for s in sites if s.score is not None),
@@ -197,7 +199,7 @@ def home(request: Request) -> Response:
         "failing": sum(1 for s in sites if s.score is not None and not s.score.passed),
         "open": sum(s.open for s in sites),
     }
-    return render(request, "sites.html", user=user, sites=sites, level=level,
+    return render(request, "sites.html", user=user, sites=sites, level=level, uptimes=uptimes,
                   levels=q.level_choices(), summary=summary,
                   pass_score=st.settings.scoring.pass_score)
 
@@ -217,7 +219,12 @@ def site_page(request: Request) -> Response:
             raise not_found()
         page = q.list_findings(session, user.scope, filters, st.catalogue, st.tz,
                                st.settings.web.page_size)
+        probe = st.settings.probe
+        availability = av.site_availability(
+            session, site_id, datetime.now(st.tz), st.tz,
+            min_failures=probe.incident_min_failures, max_incidents=probe.incidents_shown)
     return render(request, "site.html", user=user, site=status, page=page, filters=filters,
+                  availability=availability,
                   checks=q.check_choices(st.catalogue), severities=q.severity_choices(),
                   statuses=list(q.STATUSES.items()),
                   pass_score=st.settings.scoring.pass_score)
