@@ -180,6 +180,32 @@ class ProbeResult:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkCap:
+    """The link-check caps a crawl applied to one site (crawl_runs.stats["link_caps"]).
+
+    `site_cap` link checks at most per site, `per_page` distinct new targets per page;
+    `checks` verified, `skipped` targets left unverified by the site cap, `pages_capped`
+    pages whose links were cut by the page cap (`page_skipped` targets), `pages` the first
+    of those pages."""
+
+    site_cap: int
+    per_page: int
+    checks: int = 0
+    skipped: int = 0
+    pages_capped: int = 0
+    page_skipped: int = 0
+    pages: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LinkCap:
+        return cls(site_cap=int(data["site_cap"]), per_page=int(data["per_page"]),
+                   checks=int(data.get("checks", 0)), skipped=int(data.get("skipped", 0)),
+                   pages_capped=int(data.get("pages_capped", 0)),
+                   page_skipped=int(data.get("page_skipped", 0)),
+                   pages=tuple(str(p) for p in data.get("pages", ())))
+
+
+@dataclass(frozen=True, slots=True)
 class SiteSnapshot:
     site: SiteEntry
     crawl_run_id: int
@@ -193,6 +219,8 @@ class SiteSnapshot:
     sources: Mapping[str, tuple[TrackedItem, ...]] = field(default_factory=dict)
     # Home-page probes of the last PROBE_DAYS days before --as-of, oldest first.
     probes: tuple[ProbeResult, ...] = ()
+    # The link-check caps the crawl reached for this site (None: none reached).
+    link_cap: LinkCap | None = None
 
     def result(self, url: str) -> LinkResult | None:
         return self.results.get(url)

@@ -27,6 +27,7 @@ ENTRY_POINT_GROUP = "govwatch.checks"
 BUILTIN: tuple[str, ...] = (
     "checks.links.dead",
     "checks.links.dead_home",
+    "checks.links.check_cap",
     "checks.columns.stale",
     "checks.columns.blank",
     "checks.home.stale",

@@ -216,13 +216,17 @@ def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
     counters = spider.counters if isinstance(spider, SiteSpider) else None
     own, children = (resource.getrusage(who)
                      for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    stats = {
+    link_caps: dict[str, dict[str, Any]] = (
+        spider.link_caps() if isinstance(spider, SiteSpider) else {})
+    stats: dict[str, Any] = {
         "pages": counters.pages if counters else 0,
         "checks": counters.checks if counters else 0,
         "errors": counters.errors if counters else 0,
         # Requests refused by the egress policy; answers over crawler.max_body_bytes.
         "refused": counters.refused if counters else 0,
         "too_large": counters.too_large if counters else 0,
+        # Sites whose link checks a cap cut (read by store.snapshot: links.check-cap).
+        "link_caps": link_caps,
         "seconds": round(time.monotonic() - counters.started, 2) if counters else 0,
         # CPU seconds of this process and of its extraction workers (for tuning).
         "cpu_crawl_s": round(own.ru_utime + own.ru_stime, 1),
@@ -236,6 +240,11 @@ def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
             f"[govwatch] 抓取结束（{status}）: 页面 {stats['pages']}，链接检查 {stats['checks']}，"
             f"错误 {stats['errors']}，用时 {stats['seconds']} 秒\n"
         )
+        for site_id, cap in link_caps.items():
+            sys.stderr.write(
+                f"[govwatch] {site_id}: 链接检查达到上限（每站 {cap['site_cap']} 个，每页 "
+                f"{cap['per_page']} 个），{cap['skipped'] + cap['page_skipped']} 个链接未检查"
+                "（links.check-cap）\n")
         if stats["refused"] or stats["too_large"]:
             sys.stderr.write(
                 f"[govwatch] 未请求的内网地址 {stats['refused']} 个（private_address），"

@@ -53,6 +53,13 @@ class CrawlerSettings:
     # registered site's, a connect_to key, or listed here: host names, fnmatch patterns
     # ("*.intranet.gov.cn") or networks ("10.0.0.0/8", "fd00::/8"). For intranet deployments.
     egress_allow: tuple[str, ...] = ()
+    # Link checks per site (targets verified without being crawled as pages) stop at this
+    # multiple of the site's max_pages; the cap is reported (links.check-cap). Bounds the
+    # requests a site full of links, or a trap, can cause.
+    link_check_factor: int = 20
+    # Distinct link targets taken from one page (beyond these, the page's links are not
+    # verified; reported with links.check-cap).
+    max_links_per_page: int = 500
     # Global limit of requests in flight (per-site limits come from the registry).
     concurrent_requests: int = 64
     # Statuses to a HEAD request that mean "ask again with GET" (bot filters, HEAD refused).
@@ -329,7 +336,8 @@ def _merge_crawler(where: str, base: CrawlerSettings, data: Any) -> CrawlerSetti
     result = replace(base, **changes)
     if result.robots not in ("obey", "ignore"):
         raise SettingsError(f"{where}: crawler.robots 只能是 obey 或 ignore")
-    for name in ("download_timeout", "max_body_bytes", "concurrent_requests", "batch_size"):
+    for name in ("download_timeout", "max_body_bytes", "concurrent_requests", "batch_size",
+                 "link_check_factor", "max_links_per_page"):
         if getattr(result, name) <= 0:
             raise SettingsError(f"{where}: crawler.{name} 必须大于 0")
     for name in ("retries", "extract_workers"):

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from checks.base import LinkRef, LinkResult, PageRef, SiteSnapshot
+from checks.base import LinkCap, LinkRef, LinkResult, PageRef, SiteSnapshot
 from crawler.facts import PageFacts
 from govwatch.site import SiteEntry
 from store import models as m
@@ -130,6 +130,8 @@ def build_snapshot(session: Session, crawl_run_id: int, site: SiteEntry) -> Site
     ).all()
     results = _join_redirects({row[0]: _link_result(row) for row in result_rows},
                               session, crawl_run_id)
+    stats = session.get(m.CrawlRun, crawl_run_id)
+    cap = ((stats.stats or {}).get("link_caps") or {}).get(site.id) if stats else None
     return SiteSnapshot(
         site=site,
         crawl_run_id=crawl_run_id,
@@ -137,4 +139,5 @@ def build_snapshot(session: Session, crawl_run_id: int, site: SiteEntry) -> Site
         pages=pages,
         links=links,
         results=results,
+        link_cap=LinkCap.from_dict(cap) if cap else None,
     )

@@ -50,6 +50,8 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Path shapes that only crawler traps produce: endless calendars, repeated segments.
 MAX_URL_LENGTH = 1024
 MAX_QUERY_PARAMS = 8
+# Pages named in the run's record of the per-page link cap (the rest are counted).
+MAX_CAPPED_PAGES_LISTED = 20
 # GET fallbacks of link checks read at most this much (enough to recognise a 404 page).
 CHECK_GET_MAXSIZE = 1024 * 1024
 
@@ -68,6 +70,14 @@ class SiteState:
     max_depth: int
     scheduled: int = 0
     probes_pending: int = 0
+    # Link checks: at most check_cap per site, per_page distinct new targets per page.
+    check_cap: int = 0
+    per_page: int = 0
+    checks: int = 0
+    skipped: int = 0  # targets left unverified by the site cap
+    pages_capped: int = 0
+    page_skipped: int = 0  # targets left unverified by the page cap
+    capped_pages: list[str] = field(default_factory=list)  # the first few
     # url -> (etag, last_modified, body sha256) of the previous crawl, for conditional GETs.
     previous: dict[str, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
 
@@ -174,11 +184,14 @@ class SiteSpider(Spider):
         self.sites: dict[str, SiteState] = {}
         self.host_site: dict[str, str] = {}
         for entry in sites:
+            pages = entry.crawl.max_pages if max_pages is None else max_pages
             state = SiteState(
                 entry=entry,
-                max_pages=entry.crawl.max_pages if max_pages is None else max_pages,
+                max_pages=pages,
                 max_depth=entry.crawl.max_depth,
                 previous=(previous or {}).get(entry.id, {}),
+                check_cap=gw.link_check_factor * max(pages, 1),
+                per_page=gw.max_links_per_page,
             )
             self.sites[entry.id] = state
             for host in entry.all_hosts:
@@ -320,11 +333,24 @@ class SiteSpider(Spider):
 
     def _schedule_links(self, state: SiteState, verdict: Verdict, depth: int,
                         page_url: str) -> Iterator[Request]:
+        """Requests for the page's links not requested yet: pages of the site within its
+        limits, link checks of the rest. Bounded: at most `per_page` distinct new targets
+        from one page, `check_cap` link checks per site; what the caps leave out is counted
+        (crawl_runs.stats "link_caps", the links.check-cap notice) and never reported dead."""
         seen, site_id = self.seen, state.entry.id
-        for url, kind in verdict.links:
-            if url in seen:
+        taken: set[str] = set()  # this page's distinct new targets
+        links = verdict.links
+        for index, (url, kind) in enumerate(links):
+            if url in seen or url in taken:
                 continue
-            seen.add(url)
+            if len(taken) >= state.per_page:
+                rest = {u for u, _k in links[index:] if u not in seen and u not in taken}
+                state.pages_capped += 1
+                state.page_skipped += len(rest)
+                if len(state.capped_pages) < MAX_CAPPED_PAGES_LISTED:
+                    state.capped_pages.append(page_url)
+                return
+            taken.add(url)
             internal = self._owner(url) == site_id
             if (
                 internal
@@ -333,10 +359,24 @@ class SiteSpider(Spider):
                 and state.scheduled < state.max_pages
                 and not looks_like_trap(url)
             ):
+                seen.add(url)
                 state.scheduled += 1
                 yield self._page_request(state, url, depth + 1, parent=page_url)
-            else:
+            elif state.checks < state.check_cap:
+                seen.add(url)
+                state.checks += 1
                 yield self._check_request(url, "HEAD", referer=page_url)
+            else:
+                state.skipped += 1
+
+    def link_caps(self) -> dict[str, dict[str, Any]]:
+        """Per site whose link checks a cap cut: the caps and what they left out."""
+        return {
+            site_id: {"site_cap": st.check_cap, "per_page": st.per_page, "checks": st.checks,
+                      "skipped": st.skipped, "pages_capped": st.pages_capped,
+                      "page_skipped": st.page_skipped, "pages": st.capped_pages}
+            for site_id, st in self.sites.items() if st.skipped or st.pages_capped
+        }
 
     # -- responses -----------------------------------------------------------------------
 

@@ -35,6 +35,10 @@ A column's `newest` defaults to its newest item date (newest_from "list"); an it
 `first_seen` defaults to its `published`, else to now; `registry` entries are added to the
 context's registry beside the site itself.
 
+For links.check-cap, the crawl's record of the caps it reached (LinkCap fields):
+
+     "link_cap": {"site_cap": 1000, "per_page": 500, "checks": 1000, "skipped": 37}
+
 For the availability checks, home-page probes (ProbeResult fields; `at` is started_at):
 
      "probes": [{"at": "2026-11-19T03:12", "ok": false, "status": 500, "error": "HTTP 500"}],
@@ -58,6 +62,7 @@ from checks.base import (
     Column,
     ColumnItem,
     Context,
+    LinkCap,
     LinkRef,
     LinkResult,
     PageRef,
@@ -154,6 +159,7 @@ def snapshot(case: Mapping[str, Any]) -> SiteSnapshot:
             for portal, items in case.get("sources", {}).items()
         },
         probes=probes(case),
+        link_cap=LinkCap.from_dict(case["link_cap"]) if case.get("link_cap") else None,
     )
     if case.get("derive_columns"):
         return replace(built, columns=discover_columns(built, case_now(case)))

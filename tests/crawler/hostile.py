@@ -168,8 +168,11 @@ class _QuietServer(http.server.ThreadingHTTPServer):
 
 
 class HostileServer:
-    def __init__(self, canary: CanaryServer | None = None) -> None:
+    def __init__(self, canary: CanaryServer | None = None, wide: int = 0) -> None:
         self.canary = canary
+        # > 0: the home page links to /wide/0.html .. /wide/4.html, each linking to `wide`
+        # distinct images of its own (/w/<page>-<i>.png): link checks to be capped.
+        self.wide = wide
         self.hits: Counter[tuple[str, str]] = Counter()
         self.lock = threading.Lock()
         self.busy_served = False
@@ -236,6 +239,10 @@ class HostileServer:
                     home = HOME if server.canary is None else HOME.replace(
                         "</body>", '<a href="/nasty.html">恶意</a><a href="http://127.0.0.1:'
                         f'{server.canary.port}/from-home">内网</a></body>')
+                    if server.wide:
+                        home = home.replace("</body>", "".join(
+                            f'<a href="/wide/{n}.html">多链接{n}</a>' for n in range(5))
+                            + "</body>")
                     self._send(200, home.encode(), headers={"ETag": etag}, head=head)
                 elif path in ("/a.html", "/b.html"):
                     self._send(200, ARTICLE.format(name=path).encode(), head=head)
@@ -266,6 +273,12 @@ class HostileServer:
                     # every page links one level deeper: an endless relative-link trap
                     body = '<html><body><a href="a/b/">更深</a></body></html>'.encode()
                     self._send(200, body, head=head)
+                elif path.startswith("/wide/"):
+                    n = path.rsplit("/", 1)[1].split(".")[0]
+                    links = "".join(f'<img src="/w/{n}-{i}.png">' for i in range(server.wide))
+                    self._send(200, f"<html><body>{links}</body></html>".encode(), head=head)
+                elif path.startswith("/w/"):
+                    self._send(200, b"\x89PNG\r\n\x1a\n", ctype="image/png", head=head)
                 elif path.startswith("/many/"):
                     n = int(path.rsplit("/", 1)[1].split(".")[0])
                     links = "".join(f'<a href="/many/{n * 3 + i}.html">{i}</a>' for i in (1, 2, 3))

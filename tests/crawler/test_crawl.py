@@ -261,3 +261,32 @@ def test_ipv6_literal_hosts_are_fetched_and_internal_ones_refused(tmp_path: Path
     assert pages[home + "a.html"].status == 200 and pages[home + "b.html"].status == 200
     assert "/" in requests and "/a.html" in requests
     assert results["http://[2001:db8::1]/"].error_kind == "private_address"
+
+
+def test_link_checks_are_capped_per_page_and_per_site(tmp_path: Path) -> None:
+    """Issue 11 (7): link checks are bounded, however many links the pages hold. Five pages
+    with 80 distinct images each would be 400 HEAD requests; with 30 per page and at most
+    2 x max_pages (60) per site, at most 60 are made, and the run says so (its stats, a
+    line of output, a links.check-cap notice)."""
+    with HostileServer(wide=80) as server:
+        env = write_world(tmp_path, server.port,
+                          extra="link_check_factor = 2\nmax_links_per_page = 30")
+        prepare(env, tmp_path)
+        proc = gw(env, "crawl", "--site", "hostile", "--max-pages", "30", "--as-of", AS_OF)
+        hits = dict(server.hits)
+    images = sum(n for (_meth, path), n in hits.items() if path.startswith("/w/"))
+    assert 0 < images <= 60
+    assert "links.check-cap" in proc.stderr
+    engine = make_engine(env["GOVWATCH_DATABASE_URL"])
+    with session_factory(engine)() as s:
+        run = s.scalars(select(m.CrawlRun)).one()
+        checked = s.scalar(select(func.count()).select_from(m.LinkResult).where(
+            m.LinkResult.url.like("%/w/%")))
+    engine.dispose()
+    cap = run.stats["link_caps"]["hostile"]
+    assert cap["site_cap"] == 60 and cap["per_page"] == 30 and cap["checks"] == 60
+    assert cap["pages_capped"] == 5 and cap["page_skipped"] == 5 * 50
+    assert cap["skipped"] > 0 and checked == images
+    notices = [f for f in findings(env) if f["check"] == "links.check-cap"]
+    assert len(notices) == 1 and notices[0]["severity"] == "notice"
+    assert "未检查" in str(notices[0]["message"])
