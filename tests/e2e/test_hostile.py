@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -191,3 +192,51 @@ retries = 1
     gw("report", "monthly", "--period", "2026-11", "--out", str(out_dir))
     html = "\n".join(p.read_text(encoding="utf-8") for p in out_dir.rglob("*.html"))
     assert html and "<script>alert(1)</script>" not in html and "<img src=x" not in html
+
+
+def test_the_dashboard_answers_healthz_throughout_a_hostile_crawl(tmp_path: Path) -> None:
+    """The dashboard serves the database a hostile crawl is writing to: /healthz answers
+    within 1 s every time it is asked while the crawl runs (hangs, trickles and bombs
+    included)."""
+    from govwatch.settings import Settings, WebSettings
+    from tests.web.live import serve
+    from web.app import create_app
+
+    with CanaryServer() as canary, HostileServer(canary) as server:
+        (tmp_path / "sites.yaml").write_text(f"""sites:
+  - id: hostile
+    name: 恶意测试站
+    url: {HOME}
+    level: county
+""", encoding="utf-8")
+        (tmp_path / "settings.toml").write_text(f"""[crawler]
+download_timeout = 3.0
+retries = 1
+[crawler.connect_to]
+"www.hostile.gov.cn" = "127.0.0.1:{server.port}"
+""", encoding="utf-8")
+        db = f"sqlite:///{tmp_path / 'gw.db'}"
+        env = dict(os.environ, GOVWATCH_SETTINGS=str(tmp_path / "settings.toml"),
+                   GOVWATCH_DATABASE_URL=db)
+        for args in (["init"], ["sites", "import", str(tmp_path / "sites.yaml")]):
+            subprocess.run([sys.executable, "-m", "govwatch.cli", *args], env=env,
+                           check=True, capture_output=True, timeout=120)
+        app = create_app(Settings(database_url=db, web=WebSettings(secret_key="s" * 40)))
+        with serve(app) as base, httpx.Client(timeout=5.0) as client:
+            crawl = subprocess.Popen([sys.executable, "-m", "govwatch.cli", "crawl",
+                                      "--as-of", AS_OF], env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+            latencies: list[float] = []
+            while crawl.poll() is None:
+                started = time.monotonic()
+                answer = client.get(f"{base}/healthz")
+                latencies.append(time.monotonic() - started)
+                assert answer.status_code == 200 and answer.text == "ok"
+                time.sleep(0.2)
+            assert crawl.wait() == 0
+        assert canary.hits == 0
+    latencies.sort()
+    print(f"/healthz during the crawl: {len(latencies)} asked, "
+          f"p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
+    assert len(latencies) >= 20  # asked throughout a crawl of several seconds
+    assert latencies[-1] < 1.0
