@@ -165,6 +165,10 @@ class TrackedItem:
     column_url: str  # the column it was listed in ("" for an article found elsewhere)
     published: datetime | None
     first_seen: datetime
+    # The publication time an earlier crawl showed when a later crawl showed another day,
+    # and that later crawl's run id (content.fake-dates); None when it never changed.
+    previous_published: datetime | None = None
+    date_changed_run: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +181,11 @@ class ProbeResult:
     error_kind: str | None = None
     error: str | None = None
     elapsed_ms: int | None = None
+    final_url: str | None = None  # where the home page was finally served from
+    # The certificate of the final HTTPS answer (verified, since the probe verifies);
+    # None for plain HTTP or when no answer came.
+    tls_not_after: datetime | None = None
+    tls_issuer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

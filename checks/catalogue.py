@@ -47,6 +47,11 @@ BUILTIN: tuple[str, ...] = (
     "checks.meta.page_tags",
     "checks.meta.source_missing",
     "checks.meta.pubdate_missing",
+    "checks.content.commercial_ads",
+    "checks.content.fake_dates",
+    "checks.interaction.unanswered",
+    "checks.service.guide_incomplete",
+    "checks.https.missing",
 )
 
 CODE_PATTERN = re.compile(r"^[a-z]+(\.[a-z0-9-]+)+$")

@@ -141,7 +141,8 @@ def run_checks(
             snapshot = build_snapshot(session, run_id, entry)
             snapshot = replace(snapshot, columns=discover_columns(snapshot, now))
             items.record_columns(session, run_id, site_id, snapshot.columns)
-            items.record_sightings(session, site_id, items.sightings_from(snapshot, now), now)
+            items.record_sightings(session, site_id, items.sightings_from(snapshot, now), now,
+                                   crawl_run_id=run_id)
             if kept_pages + len(snapshot.pages) <= keep_pages:
                 kept_pages += len(snapshot.pages)
                 snapshots.append(snapshot)

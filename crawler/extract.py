@@ -29,6 +29,7 @@ from lxml import etree
 from crawler.archive import find_archive_label
 from crawler.article import PageText, page_kind, read_article
 from crawler.decode import decode_html, looks_binary
+from crawler.extras import find_ad_labels, find_guide_labels, find_messages, is_guide
 from crawler.facts import PageFacts
 from crawler.identifiers import (
     find_icp,
@@ -188,6 +189,7 @@ def extract(url: str, html: str) -> PageFacts:
     article = read_article(PageText(walk, visible), title, meta, headings)
     pages = find_pages(root, anchors, url)
     has_title = bool(title or meta.get("articletitle") or any(headings))
+    guide = is_guide(title, headings)
 
     return PageFacts(
         url=url,
@@ -225,6 +227,11 @@ def extract(url: str, html: str) -> PageFacts:
             meta,
         ),
         content_length=content_length(walk, visible),
+        # -- issue 12 group (crawler.extras) --
+        ad_labels=find_ad_labels(root, visible),
+        messages=find_messages(root, visible, resolve),
+        guide=guide,
+        guide_labels=find_guide_labels(root) if guide else (),
     )
 
 

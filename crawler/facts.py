@@ -62,6 +62,23 @@ class ArchiveLabel:
     time: str = ""  # archive time next to it, normalised like ListItem.date; "" none
 
 
+# -- issue 12: ads, message lists, service guides (crawler.extras) --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message of a 领导信箱/咨询/建言 list, as its row or entry shows it."""
+
+    title: str
+    url: str  # absolute; "" when the entry has no link of its own
+    asked: str  # 提问/来信时间, normalised like ListItem.date; "" none
+    answered: str = ""  # 回复/答复时间, normalised like ListItem.date; "" none shown
+    status: str = ""  # 状态 as shown (已回复, 办理中, ...), "" none
+
+
+# -- end of issue 12 group ---------------------------------------------------------------------
+
+
 @dataclass(frozen=True, slots=True)
 class PageFacts:
     url: str
@@ -109,6 +126,16 @@ class PageFacts:
     # A single-page column (联系我们: address, phones, paragraphs) has plenty; an empty list
     # page little. 0 in facts stored before version 3.
     content_length: int = 0
+    # -- issue 12: ads, message lists, service guides (crawler.extras) --
+    # Visible ad labels (广告, 推广, 广告位招租 ...) with their block's text: "label|context".
+    ad_labels: tuple[str, ...] = ()
+    # Messages of a consultation list (tables or entries with 提问时间/回复时间/状态).
+    messages: tuple[Message, ...] = ()
+    # A 办事指南 page (its title or a heading says so), and the element labels it shows
+    # (headings, table headers, definition terms, "标签：" prefixes), whitespace removed.
+    guide: bool = False
+    guide_labels: tuple[str, ...] = ()
+    # -- end of issue 12 group --
 
     def to_dict(self) -> dict[str, Any]:
         """`dataclasses.asdict(self)` plus "_version": the same dict (same keys in the same
@@ -141,6 +168,11 @@ class PageFacts:
             "archive": _archive(self.archive),
             "page_kind": self.page_kind,
             "content_length": self.content_length,
+            # -- issue 12 group --
+            "ad_labels": _strings(self.ad_labels),
+            "messages": _messages(self.messages),
+            "guide": self.guide,
+            "guide_labels": _strings(self.guide_labels),
         }
         if len(data) != len(_PAGE_FACTS_FIELDS) or any(
             type(data[name]) not in _SCALARS for name in _SCALAR_FIELDS
@@ -176,6 +208,12 @@ class PageFacts:
             kwargs["lists"] = _list_blocks(kwargs["lists"], memo)
         if kwargs.get("archive") is not None:
             kwargs["archive"] = ArchiveLabel(**kwargs["archive"])
+        # -- issue 12 group --
+        for name in ("ad_labels", "guide_labels"):
+            if name in kwargs:
+                kwargs[name] = tuple(kwargs[name])
+        if "messages" in kwargs:
+            kwargs["messages"] = tuple(Message(**message) for message in kwargs["messages"])
         return cls(**kwargs)
 
 
@@ -283,7 +321,7 @@ _PAGE_FACTS_FIELDS = tuple(f.name for f in fields(PageFacts))
 _SCALAR_FIELDS = (
     "url", "title", "header_text", "footer_text", "says_not_found", "text_length",
     "text_digest", "next_page", "last_page", "published", "published_from", "source",
-    "placeholder", "page_kind", "content_length",
+    "placeholder", "page_kind", "content_length", "guide",
 )  # fmt: skip
 
 
@@ -349,3 +387,9 @@ def _blocks(blocks: Any) -> Any:
 
 def _archive(archive: Any) -> Any:
     return None if archive is None else _plain(archive)
+
+
+def _messages(messages: Any) -> Any:
+    if type(messages) is tuple:
+        return tuple([_plain(message) for message in messages])  # only on message lists
+    return _plain(messages)

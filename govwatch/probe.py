@@ -54,19 +54,23 @@ __all__ = [
 # -- the HTTP client -------------------------------------------------------------------------
 
 _SSL_LOCK = threading.Lock()
-_SSL_CONTEXT: ssl.SSLContext | None = None
+_SSL_CONTEXTS: dict[str, ssl.SSLContext] = {}
 
 
-def _ssl_context() -> ssl.SSLContext:
-    """One certificate-verifying context for every client: building one reads the CA bundle
-    (tens of milliseconds), which would otherwise be paid, and timed, by every probe."""
-    global _SSL_CONTEXT
+def _ssl_context(ca_file: str = "") -> ssl.SSLContext:
+    """One certificate-verifying context per extra CA file (`[probe] ca_file`, "" none) for
+    every client: building one reads the CA bundle (tens of milliseconds), which would
+    otherwise be paid, and timed, by every probe."""
     with _SSL_LOCK:
-        if _SSL_CONTEXT is None:
+        context = _SSL_CONTEXTS.get(ca_file)
+        if context is None:
             import certifi
 
-            _SSL_CONTEXT = ssl.create_default_context(cafile=certifi.where())
-        return _SSL_CONTEXT
+            context = ssl.create_default_context(cafile=certifi.where())
+            if ca_file:
+                context.load_verify_locations(cafile=ca_file)
+            _SSL_CONTEXTS[ca_file] = context
+        return context
 
 
 
@@ -141,13 +145,13 @@ class ConnectToTransport(httpx.BaseTransport):
     """
 
     def __init__(self, crawler: CrawlerSettings, *, keepalive: bool = True,
-                 policy: EgressPolicy | None = None) -> None:
+                 policy: EgressPolicy | None = None, ca_file: str = "") -> None:
         self.exact = {k.lower(): v for k, v in crawler.connect_to.items() if "*" not in k}
         self.patterns = [(k.lower(), v) for k, v in crawler.connect_to.items() if "*" in k]
         self.policy = policy or EgressPolicy.build(
             connect_to=crawler.connect_to, proxy=crawler.proxy, allow=crawler.egress_allow)
         limits = httpx.Limits() if keepalive else httpx.Limits(max_keepalive_connections=0)
-        context = _ssl_context()
+        context = _ssl_context(ca_file)
         self._make: Callable[[str | None], httpx.HTTPTransport] = (
             lambda proxy: httpx.HTTPTransport(proxy=proxy, limits=limits, verify=context)
             if proxy else _pinned_transport(self.policy, limits, context))
@@ -215,7 +219,8 @@ def http_client(settings: Settings, timeout: float, *, keepalive: bool = True,
     """
     return httpx.Client(
         transport=ConnectToTransport(settings.crawler, keepalive=keepalive,
-                                     policy=egress_policy(settings, sites)),
+                                     policy=egress_policy(settings, sites),
+                                     ca_file=settings.probe.ca_file),
         headers={"User-Agent": user_agent(settings)},
         timeout=httpx.Timeout(timeout),
         follow_redirects=follow_redirects,
@@ -243,6 +248,28 @@ class ProbeOutcome:
     connect_ms: int | None = None  # until the first connection was open (TCP, and TLS)
     ttfb_ms: int | None = None  # until the final answer's headers arrived
     size: int | None = None  # bytes of the (decoded) body read
+    # The certificate of the final answer when it came over HTTPS (verified: the client
+    # verifies): its expiry and issuer, for https.missing.
+    tls_not_after: datetime | None = None
+    tls_issuer: str | None = None
+
+
+def peer_certificate(response: httpx.Response) -> tuple[datetime | None, str | None]:
+    """(notAfter, issuer) of the verified certificate `response` came with; (None, None)
+    over plain HTTP or when the connection does not say."""
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return None, None
+    ssl_object = stream.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return None, None
+    cert = ssl_object.getpeercert()
+    if not cert or "notAfter" not in cert:
+        return None, None
+    not_after = datetime.fromtimestamp(ssl.cert_time_to_seconds(cert["notAfter"]), UTC)
+    issuer = ", ".join(f"{key}={value}" for rdn in cert.get("issuer", ())
+                       for key, value in rdn if key in ("organizationName", "commonName"))
+    return not_after, issuer[:255] or None
 
 
 def _chain(exc: BaseException) -> Iterable[BaseException]:
@@ -329,6 +356,7 @@ def probe_url(client: httpx.Client, site_id: str, url: str, timeout: float,
     status: int | None = None
     final_url: str | None = None
     size = 0
+    tls: tuple[datetime | None, str | None] = (None, None)
 
     def outcome(ok: bool, kind: str | None = None, error: str | None = None) -> ProbeOutcome:
         return ProbeOutcome(
@@ -336,7 +364,8 @@ def probe_url(client: httpx.Client, site_id: str, url: str, timeout: float,
             final_url=final_url, error_kind=kind, error=error,
             elapsed_ms=round((time.monotonic() - start) * 1000),
             connect_ms=timings.connect_ms, ttfb_ms=timings.ttfb_ms,
-            size=size if status is not None else None)
+            size=size if status is not None else None,
+            tls_not_after=tls[0], tls_issuer=tls[1])
 
     def too_slow() -> ProbeOutcome:
         return outcome(False, "timeout", f"首页未能在 {timeout:g} 秒内完整加载")
@@ -351,6 +380,7 @@ def probe_url(client: httpx.Client, site_id: str, url: str, timeout: float,
             response = client.send(request, stream=True, follow_redirects=False)
             try:
                 status, final_url = response.status_code, str(response.url)
+                tls = peer_certificate(response)
                 following = response.next_request
                 if following is None:
                     for chunk in response.iter_bytes():
@@ -402,7 +432,8 @@ def store_outcome(session: Session, outcome: ProbeOutcome) -> None:
         ok=outcome.ok, status=outcome.status,
         final_url=outcome.final_url[:2048] if outcome.final_url else None,
         error_kind=outcome.error_kind, error=outcome.error, elapsed_ms=outcome.elapsed_ms,
-        connect_ms=outcome.connect_ms, ttfb_ms=outcome.ttfb_ms, size=outcome.size))
+        connect_ms=outcome.connect_ms, ttfb_ms=outcome.ttfb_ms, size=outcome.size,
+        tls_not_after=outcome.tls_not_after, tls_issuer=outcome.tls_issuer))
 
 
 def active_sites(session: Session, site_ids: Sequence[str] | None = None) -> list[SiteEntry]:

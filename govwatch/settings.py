@@ -198,6 +198,10 @@ class ProbeSettings:
     # many of the newest incidents a site's page lists (all are counted).
     incident_min_failures: int = 1
     incidents_shown: int = 20
+    # A PEM file of certificate authorities trusted besides the public ones (certifi), for
+    # sites whose certificates a private or government CA issued; "" none. Probes verify
+    # every certificate and record its expiry for https.missing.
+    ca_file: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from checks.base import PROBE_DAYS, Column, ProbeResult, SiteSnapshot, TrackedItem
-from checks.timeutil import resolve
+from checks.timeutil import local_date, resolve
 from govwatch.site import SiteEntry
 from store import models as m
 
@@ -25,7 +25,12 @@ _COLUMNS = cast(Table, m.ColumnRow.__table__)
 _COLUMN_ITEMS = cast(Table, m.ColumnItemRow.__table__)
 _SIGHTINGS = cast(Table, m.ItemSighting.__table__)
 # What recording a sighting again may change.
-_MOVED = ("title", "column_url", "published", "first_seen", "last_seen")
+_MOVED = ("title", "column_url", "published", "first_seen", "last_seen", "previous_published",
+          "date_changed_run")
+
+
+def _day(moment: datetime | None) -> object:
+    return None if moment is None else local_date(moment)
 
 
 def record_columns(session: Session, crawl_run_id: int, site_id: str,
@@ -90,9 +95,13 @@ def sightings_from(snapshot: SiteSnapshot, now: datetime) -> dict[str, TrackedIt
 
 
 def record_sightings(session: Session, site_id: str, items: Mapping[str, TrackedItem],
-                     now: datetime) -> None:
+                     now: datetime, crawl_run_id: int | None = None) -> None:
     """Insert the items never seen before, and move first_seen, last_seen (and title, column,
     publication time when known) of the others.
+
+    When `crawl_run_id` is given (a check pass over that crawl) and an item's publication
+    time moves to another day, the earlier time and the run are kept (previous_published,
+    date_changed_run) for content.fake-dates; recording the same crawl again keeps them.
 
     Plain rows and statements rather than ORM objects: a check pass records every item of
     every site each time, and the unit of work's bookkeeping for them was a tenth of its CPU.
@@ -117,7 +126,14 @@ def record_sightings(session: Session, site_id: str, items: Mapping[str, Tracked
             "published": row["published"] if item.published is None else item.published,
             "first_seen": min(row["first_seen"], now),
             "last_seen": max(row["last_seen"], now),
+            "previous_published": row["previous_published"],
+            "date_changed_run": row["date_changed_run"],
         }
+        if (crawl_run_id is not None and row["published"] is not None
+                and item.published is not None
+                and _day(item.published) != _day(row["published"])):
+            moved["previous_published"] = row["published"]
+            moved["date_changed_run"] = crawl_run_id
         columns = {k for k in _MOVED if moved[k] != row[k]}
         if columns:
             row.update(moved)
@@ -148,18 +164,23 @@ def load_probes(session: Session, site_id: str, now: datetime) -> tuple[ProbeRes
                m.Probe.started_at <= now)
         .order_by(m.Probe.started_at, m.Probe.id))
     return tuple(ProbeResult(started_at=r.started_at, ok=r.ok, status=r.status,
-                             error_kind=r.error_kind, error=r.error, elapsed_ms=r.elapsed_ms)
+                             error_kind=r.error_kind, error=r.error, elapsed_ms=r.elapsed_ms,
+                             final_url=r.final_url, tls_not_after=r.tls_not_after,
+                             tls_issuer=r.tls_issuer)
                  for r in rows)
 
 
 def load_items(session: Session, site_id: str) -> tuple[TrackedItem, ...]:
     t = _SIGHTINGS.c
     rows = session.execute(
-        select(t.site_id, t.url, t.title, t.column_url, t.published, t.first_seen)
+        select(t.site_id, t.url, t.title, t.column_url, t.published, t.first_seen,
+               t.previous_published, t.date_changed_run)
         .where(t.site_id == site_id).order_by(t.url)).all()
     return tuple(TrackedItem(site=site, url=url, title=title, column_url=column_url,
-                             published=published, first_seen=first_seen)
-                 for site, url, title, column_url, published, first_seen in rows)
+                             published=published, first_seen=first_seen,
+                             previous_published=previous, date_changed_run=changed_run)
+                 for site, url, title, column_url, published, first_seen, previous, changed_run
+                 in rows)
 
 
 def _under(url: str, paths: Iterable[str]) -> bool:

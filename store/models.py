@@ -231,6 +231,10 @@ class ItemSighting(Base):
     published: Mapped[datetime | None]
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
+    # content.fake-dates: the publication time an earlier crawl showed, when a later one
+    # showed another day, and the crawl run that saw the change.
+    previous_published: Mapped[datetime | None]
+    date_changed_run: Mapped[int | None]
 
 
 class Finding(Base):
@@ -307,6 +311,9 @@ class Probe(Base):
     connect_ms: Mapped[int | None]
     ttfb_ms: Mapped[int | None]  # time to the first byte of the answer
     size: Mapped[int | None]  # bytes of the body
+    # https.missing: the certificate the final (HTTPS) answer came with, verified by the probe.
+    tls_not_after: Mapped[datetime | None]
+    tls_issuer: Mapped[str | None] = mapped_column(String(255))
 
 
 class User(Base):

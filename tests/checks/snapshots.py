@@ -39,7 +39,11 @@ For links.check-cap, the crawl's record of the caps it reached (LinkCap fields):
 
      "link_cap": {"site_cap": 1000, "per_page": 500, "checks": 1000, "skipped": 37}
 
-For the availability checks, home-page probes (ProbeResult fields; `at` is started_at):
+An item may carry `previous_published` and `date_changed_run` (content.fake-dates; the
+snapshot's crawl run is 1).
+
+For the availability checks, home-page probes (ProbeResult fields; `at` is started_at;
+`tls_not_after` an ISO time like the others):
 
      "probes": [{"at": "2026-11-19T03:12", "ok": false, "status": 500, "error": "HTTP 500"}],
      "probe_series": [{"start": "2026-11-13T10:30", "every_minutes": 60, "count": 168,
@@ -201,6 +205,8 @@ def tracked(site: SiteEntry, owner: str, data: Mapping[str, Any]) -> TrackedItem
         column_url=absolute(site, data["column_url"]) if data.get("column_url") else "",
         published=published,
         first_seen=moment(data.get("first_seen")) or published or NOW,
+        previous_published=moment(data.get("previous_published")),
+        date_changed_run=data.get("date_changed_run"),
     )
 
 
@@ -218,6 +224,8 @@ def probes(case: Mapping[str, Any]) -> tuple[ProbeResult, ...]:
     out: list[ProbeResult] = []
     for data in case.get("probes", ()):
         fields = {k: v for k, v in data.items() if k != "at"}
+        if fields.get("tls_not_after"):
+            fields["tls_not_after"] = _at(fields["tls_not_after"])
         out.append(ProbeResult(started_at=_at(data["at"]), **fields))
     for series in case.get("probe_series", ()):
         fields = {k: v for k, v in series.items() if k not in ("start", "every_minutes", "count")}
