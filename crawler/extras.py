@@ -31,6 +31,10 @@ _NOT_SHOWN = frozenset({"script", "style", "title", "option", "textarea", "noscr
 _CONTEXT_MAX = 80
 
 
+def _block_text(el: etree._Element) -> str:
+    return normalise_space(" ".join(el.itertext()))
+
+
 def find_ad_labels(root: etree._Element, visible: str) -> tuple[str, ...]:
     """ "label|context" for every short text naming a block as advertising (广告, 推广,
     广告位招租, 公益广告 ...): the label with brackets and close marks trimmed, and the text
@@ -49,7 +53,7 @@ def find_ad_labels(root: etree._Element, visible: str) -> tuple[str, ...]:
             continue
         # The label's block: the nearest ancestor with more to say than the label itself.
         block = parent
-        context = normalise_space(block.xpath("string()"))
+        context = _block_text(block)
         for _ in range(3):
             if len(context) > len(label) + 4:
                 break
@@ -57,7 +61,7 @@ def find_ad_labels(root: etree._Element, visible: str) -> tuple[str, ...]:
             if up is None or up.tag in ("body", "html"):
                 break
             block = up
-            context = normalise_space(block.xpath("string()"))
+            context = _block_text(block)
         entry = f"{label}|{context[:_CONTEXT_MAX]}"
         if entry not in found:
             found.append(entry)

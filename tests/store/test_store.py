@@ -126,3 +126,38 @@ def test_sightings_move_only_what_changed(factory: sessionmaker[Session]) -> Non
     assert (rows[url].first_seen, rows[url].last_seen) == (earlier, later)
     assert (rows[other].first_seen, rows[other].last_seen) == (later, later)
     assert loaded[url].first_seen == earlier and loaded[url].published == moved
+
+
+def test_sightings_keep_a_changed_publication_day(factory: sessionmaker[Session]) -> None:
+    """content.fake-dates: a check pass over a crawl that shows an item on another day keeps
+    the earlier time and that crawl's run; a time on the same day, a pass without a run, and
+    the same crawl recorded again change nothing."""
+    from checks.base import TrackedItem
+    from store import items
+
+    a, b = "http://www.demo.gov.cn/a.html", "http://www.demo.gov.cn/b.html"
+    day1 = T0 - timedelta(days=2)
+
+    def seen(u: str, when: datetime) -> dict[str, TrackedItem]:
+        return {u: TrackedItem(site="demo", url=u, title="t", column_url="http://c/",
+                               published=when, first_seen=T0)}
+
+    with factory.begin() as s:
+        repo.upsert_sites(s, [SITE])
+        items.record_sightings(s, "demo", {**seen(a, day1), **seen(b, day1)}, T0, crawl_run_id=1)
+    with factory.begin() as s:  # run 2: a moves to another day, b only by hours
+        items.record_sightings(s, "demo", {**seen(a, T0), **seen(b, day1 + timedelta(hours=3))},
+                               T0, crawl_run_id=2)
+    with factory.begin() as s:  # the same crawl checked again: nothing more changes
+        items.record_sightings(s, "demo", {**seen(a, T0), **seen(b, day1 + timedelta(hours=3))},
+                               T0, crawl_run_id=2)
+    with factory() as s:
+        loaded = {i.url: i for i in items.load_items(s, "demo")}
+    assert (loaded[a].published, loaded[a].previous_published, loaded[a].date_changed_run) == (
+        T0, day1, 2)
+    assert (loaded[b].previous_published, loaded[b].date_changed_run) == (None, None)
+    with factory.begin() as s:  # the repost watch records without a run: no change recorded
+        items.record_sightings(s, "demo", seen(b, T0), T0)
+    with factory() as s:
+        loaded = {i.url: i for i in items.load_items(s, "demo")}
+    assert (loaded[b].published, loaded[b].previous_published) == (T0, None)
