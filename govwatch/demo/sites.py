@@ -280,6 +280,7 @@ SERVICE_HOSTS = (
     "dcs.conac.cn",
     "www.beian.gov.cn",
     "zfwzgl.www.gov.cn",
+    "cpro.baidustatic.com",  # an ad network's script host (content.commercial-ads)
 )
 
 # Mapped by the crawler to a closed port (connection refused).
@@ -340,6 +341,10 @@ DEAD_REASONS = {
 _OLD_POLICY = "http://www.hunan-demo.gov.cn/zcwj/201911/t20191101_2895411.html"
 _OLD_POLICY_TEXT = "湖南省人民政府关于印发《湖南省政府网站集约化建设实施方案》的通知"
 
+# The home-page 市长信箱 entry of a site with no other consultation channel: dead, so the site
+# has no working channel (interaction.unanswered) besides the dead home link.
+CHANNEL_DEAD = ("zhuzhou", "http://www.zhuzhou-demo.gov.cn/hdjl/szxx/", "市长信箱")
+
 PLANTS: tuple[Plant, ...] = (
     # One 404 target linked from two different sites.
     Plant(
@@ -349,6 +354,11 @@ PLANTS: tuple[Plant, ...] = (
             Placement("hunan", "article:policy:1", _OLD_POLICY, text=_OLD_POLICY_TEXT),
             Placement("changsha", "article:policy:0", _OLD_POLICY, text=_OLD_POLICY_TEXT),
         ),
+    ),
+    Plant(
+        CHANNEL_DEAD[1],
+        "http-404",
+        (Placement(CHANNEL_DEAD[0], "home", "/hdjl/szxx/", text=CHANNEL_DEAD[2]),),
     ),
     Plant(
         "http://www.govcn-demo.gov.cn/zhuanti/2019qglh/",

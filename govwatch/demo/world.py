@@ -36,7 +36,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import jinja2
 import yaml
 
-from govwatch.demo import assets, content, oracle, timeliness
+from govwatch.demo import assets, content, contentpages, oracle, timeliness
 from govwatch.demo.sites import (
     DEAD_REASONS,
     DNS_FAIL_HOST,
@@ -90,7 +90,15 @@ CHECKS_ISSUE3 = (
     "meta.source-missing",
     "repost.lapse",
 )
-CHECKS = tuple(sorted(CHECKS_ISSUE2 + CHECKS_ISSUE3))
+# Issue 12 (content, interaction, service); https.missing judges probes, which a crawl of the
+# demo world does not make, so it is tested on loopback TLS servers instead.
+CHECKS_ISSUE12 = (
+    "content.commercial-ads",
+    "content.fake-dates",
+    "interaction.unanswered",
+    "service.guide-incomplete",
+)
+CHECKS = tuple(sorted(CHECKS_ISSUE2 + CHECKS_ISSUE3 + CHECKS_ISSUE12))
 
 ARTICLES_PER_COLUMN = {"news": 8, "notice": 4, "policy": 4, "personnel": 3, "plan": 2}
 PER_LIST_PAGE = 5  # TRS columns paginate; the other CMSs list everything on one page
@@ -1090,6 +1098,24 @@ class _Renderer:
         html = self.env.get_template(f"{site.style}/message.html").render(**context)
         return html.encode(site.spec.charset)
 
+    def extra_page(self, site: _Site, page: contentpages.ExtraPage) -> None:
+        """One of issue 12's pages, in the site's own layout, with every meta tag."""
+        spec = site.spec
+        metas = [
+            *_site_metas(spec),
+            ("ColumnName", page.title),
+            ("ColumnType", page.title),
+            ("ArticleTitle", page.title),
+            ("PubDate", "2026-10-20 09:00"),  # outside every 2-week window
+            ("ContentSource", spec.org),
+        ]
+        context = self._common(site, page.path, _page_title(spec, page.title), metas)
+        context["page"]["title_text"] = page.title
+        html = self.env.get_template("shared/plain.html").render(
+            layout=f"{site.style}/base.html", body=page.body, **context)
+        site.files[page.path] = html.encode(spec.charset)
+        site.pages[page.path] = ("article", dict(metas))
+
     def render(self, template: str, **context: Any) -> bytes:
         return self.env.get_template(template).render(**context).encode("utf-8")
 
@@ -1141,6 +1167,10 @@ def _service_files(renderer: _Renderer) -> dict[str, dict[str, bytes]]:
             "/robots.txt": robots,
         },
         "dcs.conac.cn": {"/image/red.png": red, "/robots.txt": robots},
+        contentpages.AD_HOST: {
+            urlsplit(contentpages.AD_SCRIPT).path: contentpages.AD_SCRIPT_BODY,
+            "/robots.txt": robots,
+        },
         "zfwzgl.www.gov.cn": {
             "/exposure/jiucuo.html": page("我为政府网站找错", "请填写您发现的问题和联系方式。"),
             "/exposure/jiucuo.js": assets.JIUCUO_JS.encode("utf-8"),
@@ -1414,9 +1444,21 @@ def _timeliness_facts(
 
 
 def _expected(
-    sites: dict[str, _Site], placed: list[tuple[str, str, str, str]], healthy: list[str]
+    sites: dict[str, _Site],
+    placed: list[tuple[str, str, str, str]],
+    healthy: list[str],
+    extra: tuple[contentpages.ExtraPage, ...] = (),
 ) -> dict[str, Any]:
     findings: set[tuple[str, str, str, str]] = set()
+    severities: dict[tuple[str, str, str, str], str] = {}
+    for page in extra:
+        url = _abs(sites[page.site].spec, page.path)
+        for check, severity in page.findings:
+            findings.add((page.site, check, url, url))
+            if check == "service.guide-incomplete":  # veto or deduct by the site's count
+                severities[(page.site, check, url, url)] = severity
+    home_of = {site_id: site.spec.url for site_id, site in sites.items()}
+    findings.update(contentpages.channel_findings(home_of))
     for site_id, page_url, target, _reason in placed:
         home = sites[site_id].spec.url
         check = "links.dead-home" if page_url == home else "links.dead"
@@ -1430,6 +1472,7 @@ def _expected(
     facts = _timeliness_facts(sites)
     verdict = oracle.judge(*facts)
     findings |= verdict.findings
+    severities.update(verdict.severities)
     pages = {
         site.spec.id: sorted(_abs(site.spec, p) for p in site.pages if p not in site.orphans)
         for site in sites.values()
@@ -1438,11 +1481,12 @@ def _expected(
     return {
         "as_of": AS_OF,
         "checks": list(CHECKS),
-        "checks_by_issue": {"2": list(CHECKS_ISSUE2), "3": list(CHECKS_ISSUE3)},
+        "checks_by_issue": {"2": list(CHECKS_ISSUE2), "3": list(CHECKS_ISSUE3),
+                            "12": list(CHECKS_ISSUE12)},
         "findings": [
             {"site": s, "check": c, "url": u, "page": p} for s, c, u, p in sorted(findings)
         ],
-        "severities": {"|".join(k): v for k, v in sorted(verdict.severities.items())},
+        "severities": {"|".join(k): v for k, v in sorted(severities.items())},
         "dead_targets": {
             target: reason for _, _, target, reason in sorted(placed, key=lambda x: x[2])
         },
@@ -1584,11 +1628,23 @@ def build_world(root: Path) -> World:
         for placement in near.where:
             _place(sites, placement)
 
+    extra = contentpages.pages(
+        {site_id: [(a.title, a.path) for a in site.columns["news"].articles]
+         for site_id, site in sites.items()},
+        {site_id: site.spec.org for site_id, site in sites.items()},
+    )
+    for page in extra:
+        site = sites[page.site]
+        site.extras_for(_page_path(site, page.link_from)).a.append(
+            _Link(page.path, page.link_text))
+
     renderer = _Renderer(sites)
     for site in sites.values():
         renderer.render_site(site)
+    for page in extra:
+        renderer.extra_page(sites[page.site], page)
     table, bodies = _behaviours(sites, renderer)
-    expected = _expected(sites, placed, healthy)
+    expected = _expected(sites, placed, healthy, extra)
 
     for name in ("www", "errors"):
         shutil.rmtree(root / name, ignore_errors=True)
