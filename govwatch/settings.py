@@ -102,6 +102,7 @@ DEFAULT_SCORING_POINTS: dict[str, float] = {
     "content.traditional-chars": 2.0,
     "content.banned-words": 2.0,
     "content.commercial-ads": 2.0,
+    "service.guide-incomplete": 2.0,  # below the veto count (检查指标 vetoes >= 5 guides)
     "meta.source-missing": 2.0,
     "meta.pubdate-missing": 2.0,
 }

@@ -27,6 +27,26 @@ EVIDENCE_LABELS = {
     "source_time": "源信息时间", "repost_url": "转载地址", "repost_title": "转载标题",
     "repost_time": "转载时间", "similarity": "标题相似度", "delay_hours": "延迟（小时）",
     "delay_minutes": "延迟（分钟）", "window_hours": "时限（小时）", "placeholder": "占位文字",
+    # issue 12: ads, fake dates, consultation, service guides, HTTPS
+    "ads": "广告", "type": "类型", "subject": "留言标题", "state": "办理状态", "label": "标识文字",
+    "context": "所在区块", "element": "元素", "url": "地址",
+    "pages_total": "问题页面总数", "signal": "判断依据", "list": "列表", "day": "抓取当日",
+    "examples": "示例", "date": "日期", "before": "前次抓取日期", "now": "本次抓取日期",
+    "unanswered": "未回复留言数", "window": "统计范围", "answer_within": "答复时限",
+    "messages": "留言", "asked": "提问时间", "entries": "互动交流入口", "text": "入口文字",
+    "present": "已具备要素数", "incomplete_guides": "要素缺失的办事指南数",
+    "probed_at": "探测时间", "not_after": "证书到期时间", "issuer": "证书签发者",
+    "days_left": "剩余天数", "problem": "问题",
+}
+# Enumerated evidence values as webmasters read them, by key.
+EVIDENCE_VALUES: dict[str, dict[str, str]] = {
+    "signal": {"all-today": "列表全部信息均标注为抓取当日",
+               "dates-changed": "两次抓取间发布日期变化"},
+    "problem": {"no-https": "未启用HTTPS", "invalid": "证书无效", "expired": "证书已过期",
+                "expiring": "证书即将过期"},
+    "type": {"label": "带广告标识的区块", "ad-host": "广告联盟内容"},
+    "element": {"script": "脚本", "iframe": "框架", "frame": "框架", "img": "图片", "a": "链接",
+                "area": "链接"},
 }
 # Evidence that only restates what the report itself shows (the points a check would deduct
 # are the report's business, from [scoring]) or duplicates another key.
@@ -38,6 +58,17 @@ COLUMN_CLASS_LABELS = {
 }
 EVIDENCE_MAX = 300
 
+
+
+def _record(record: dict[str, Any]) -> str:
+    """One record of a list (an ad, a message, a changed item) with labelled fields."""
+    parts = []
+    for key, value in record.items():
+        if value in ("", None, False):
+            continue
+        text = EVIDENCE_VALUES.get(key, {}).get(str(value), str(value))
+        parts.append(f"{EVIDENCE_LABELS.get(key, key)}: {text}")
+    return "，".join(parts)
 
 
 def evidence_pairs(evidence: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -59,7 +90,10 @@ def evidence_pairs(evidence: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
         elif kind is list or kind is tuple:
             if not value:
                 continue
-            text = (" → " if key == "redirects" else "、").join(str(x) for x in value)
+            if all(type(x) is dict for x in value):  # records: one labelled line each
+                text = "；".join(_record(x) for x in value)
+            else:
+                text = (" → " if key == "redirects" else "、").join(str(x) for x in value)
         elif kind is dict:
             if not value:
                 continue
@@ -72,6 +106,7 @@ def evidence_pairs(evidence: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
             if "class_name" in evidence:
                 continue
             text = COLUMN_CLASS_LABELS.get(text, text)
+        text = EVIDENCE_VALUES.get(key, {}).get(text, text)
         if len(text) > EVIDENCE_MAX:
             text = text[: EVIDENCE_MAX - 1] + "…"
         pairs.append((EVIDENCE_LABELS.get(key, key), text))

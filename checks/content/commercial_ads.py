@@ -84,14 +84,14 @@ def _signatures(page: PageRef, options: Mapping[str, Any], hosts: frozenset[str]
         label, _, context = entry.partition("|")
         if label not in labels or any(w in label or w in context for w in exempt):
             continue
-        found.setdefault(f"label:{entry}", {"kind": "label", "label": label,
+        found.setdefault(f"label:{entry}", {"type": "label", "label": label,
                                             "context": context})
     for link in facts.links:
         if link.kind not in _AD_KINDS:
             continue
         host = _ad_host(link.url, hosts)
         if host:
-            found.setdefault(f"host:{host}", {"kind": "ad-host", "host": host,
+            found.setdefault(f"host:{host}", {"type": "ad-host", "host": host,
                                                "url": link.url[:300], "element": link.kind})
     return found
 
@@ -99,7 +99,7 @@ def _signatures(page: PageRef, options: Mapping[str, Any], hosts: frozenset[str]
 def _describe(ads: list[dict[str, str]]) -> str:
     parts = []
     for ad in ads[:3]:
-        if ad["kind"] == "label":
+        if ad["type"] == "label":
             parts.append(f"标注“{ad['label']}”的广告位")
         else:
             parts.append(f"广告联盟 {ad['host']} 的{_ELEMENTS.get(ad['element'], '内容')}")

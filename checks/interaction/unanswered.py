@@ -89,8 +89,8 @@ def check(site: SiteSnapshot, ctx: Context) -> Iterator[Finding]:
                 continue
             if _answered(message.status, message.answered, ctx):
                 continue
-            overdue.append({"title": message.title, "url": message.url,
-                            "asked": fmt(asked), "status": message.status})
+            overdue.append({"subject": message.title, "url": message.url,
+                            "asked": fmt(asked), "state": message.status})
         if not overdue:
             continue
         oldest = min(str(m["asked"]) for m in overdue)

@@ -123,3 +123,18 @@ def test_pass_rate() -> None:
     assert pass_rate(7, 10) == 70.0
     assert pass_rate(2, 3) == 66.67
     assert pass_rate(0, 0) is None
+
+
+def test_issue_12_findings_score_by_their_stored_severity() -> None:
+    """An unanswered message (veto) fails the site; incomplete guides count as vetoes or
+    deductions as the check stored them; https.missing and content.fake-dates are notices."""
+    vetoed = score_site([CheckCount("interaction.unanswered", V, 1),
+                         CheckCount("https.missing", N, 1),
+                         CheckCount("content.fake-dates", N, 1)], DEFAULTS)
+    assert (vetoed.passed, vetoed.vetoes, vetoed.score) == (
+        False, ("interaction.unanswered",), 100.0)
+    guides = score_site([CheckCount("service.guide-incomplete", D, 2),
+                         CheckCount("content.commercial-ads", D, 1)], DEFAULTS)
+    assert (guides.passed, guides.score) == (True, 94.0)
+    assert score_site([CheckCount("service.guide-incomplete", V, 5)], DEFAULTS).vetoes == (
+        "service.guide-incomplete",)
