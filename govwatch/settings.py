@@ -434,6 +434,8 @@ def _merge_probe(where: str, base: ProbeSettings, data: Any) -> ProbeSettings:
     for name in ("timeout", "concurrency"):
         if getattr(result, name) <= 0:
             raise SettingsError(f"{where}: probe.{name} 必须大于 0")
+    if result.ca_file and not Path(result.ca_file).is_file():
+        raise SettingsError(f"{where}: probe.ca_file 指向的文件不存在: {result.ca_file}")
     return result
 
 

@@ -179,3 +179,10 @@ def test_without_the_test_ca_the_certificate_is_invalid(tmp_path: Path) -> None:
             http_client(Settings(), 5.0, keepalive=False) as client:
         outcome = probe_url(client, "x", f"https://127.0.0.1:{port}/", 5.0)
     assert not outcome.ok and outcome.error_kind == "tls" and outcome.tls_not_after is None
+
+
+def test_a_missing_ca_file_is_a_one_line_settings_error(tmp_path: Path) -> None:
+    from govwatch.settings import SettingsError
+
+    with pytest.raises(SettingsError, match=r"probe\.ca_file 指向的文件不存在"):
+        apply_mapping(Settings(), {"probe": {"ca_file": str(tmp_path / "none.pem")}}, "t.toml")
