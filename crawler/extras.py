@@ -231,10 +231,19 @@ _LABEL_MAX = 12
 _STRIP = re.compile(r"[\s:：【】\[\]（）()、.．·\d一二三四五六七八九十]+")
 
 
+# A guide of one 事项 names it before the word: 户口迁移办事指南, 个体工商户设立登记服务指南.
+# A bare 办事指南 (the column's own page, a menu entry) is not a guide of anything.
+_GUIDE_NAME = re.compile(r"[\u4e00-\u9fff（）()A-Za-z0-9]{2,}(?:办事指南|服务指南|办理指南)")
+_SEGMENTS = re.compile(r"\s*[-_|—–·]+\s*|\s{2,}")
+
+
 def is_guide(title: str, headings: Iterable[str]) -> bool:
-    return any(word in title for word in _GUIDE_WORDS) or any(
-        word in heading for heading in headings for word in _GUIDE_WORDS
-    )
+    """A page giving the 办事指南 of one 事项: a title segment or a heading names an item
+    before 办事指南/服务指南/办理指南."""
+    for text in (*_SEGMENTS.split(title), *headings):
+        if any(word in text for word in _GUIDE_WORDS) and _GUIDE_NAME.search(text):
+            return True
+    return False
 
 
 def find_guide_labels(root: etree._Element) -> tuple[str, ...]:

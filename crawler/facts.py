@@ -131,8 +131,9 @@ class PageFacts:
     ad_labels: tuple[str, ...] = ()
     # Messages of a consultation list (tables or entries with 提问时间/回复时间/状态).
     messages: tuple[Message, ...] = ()
-    # A 办事指南 page (its title or a heading says so), and the element labels it shows
-    # (headings, table headers, definition terms, "标签：" prefixes), whitespace removed.
+    # A 办事指南 page of one 事项 (its title or a heading names the item before 办事指南),
+    # and the element labels it shows (headings, table headers, definition terms,
+    # "标签：" prefixes), whitespace removed.
     guide: bool = False
     guide_labels: tuple[str, ...] = ()
     # -- end of issue 12 group --

@@ -2,9 +2,10 @@
 
 Rule: 检查指标 (服务不实用: 办事指南要素缺失); 003 六(三) (细化规范办事指南，列明依据条件、
 流程时限、收费标准、办理机构、联系方式等); 002 第十二条; 000 第九条(二).
-Measured on 办事指南 pages (the extractor's `guide`: the title or a heading says 办事指南/
-服务指南/办理指南): each of the ten `elements` (事项名称, 设定依据, 申请条件, 办理材料, 办理地点,
-办理机构, 收费标准, 办理时间, 联系电话, 办理流程) is present when one of the page's labels (the
+Measured on 办事指南 pages (the extractor's `guide`: a title segment or a heading names a 事项
+before 办事指南/服务指南/办理指南; the bare column page 办事指南 is not a guide): each of the
+ten `elements` (事项名称, 设定依据, 申请条件, 办理材料, 办理地点, 办理机构, 收费标准, 办理时间,
+联系电话, 办理流程) is present when one of the page's labels (the
 short texts of headings, table headers and cells, definition terms and bold spans, and
 "标签：" prefixes, as the extractor recorded them) contains one of its synonyms (`elements`
 maps each element to its synonyms; `extra_synonyms` adds to them). A guide missing

@@ -93,3 +93,12 @@ def test_guide_labels_from_tables_definition_lists_headings_and_prefixes() -> No
 def test_a_page_that_is_not_a_guide_records_no_labels() -> None:
     facts = extract(URL, page("<table><tr><th>事项名称</th></tr></table>", title="通知公告"))
     assert not facts.guide and facts.guide_labels == ()
+
+
+def test_the_bare_guide_column_page_is_not_a_guide_of_one_item() -> None:
+    """办事指南 as a column's name (its page, a heading) names no 事项."""
+    facts = extract(URL, page("<h2>办事指南</h2><p>办理地点：政务服务中心</p>",
+                              title="办事指南 - 永州市人民政府"))
+    assert not facts.guide
+    named = extract(URL, page("<h2>残疾人证办理服务指南</h2>", title="永州市人民政府"))
+    assert named.guide
