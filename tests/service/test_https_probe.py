@@ -175,9 +175,11 @@ def test_without_the_test_ca_the_certificate_is_invalid(tmp_path: Path) -> None:
     from govwatch.probe import http_client, probe_url
 
     ca = _ca(tmp_path)
-    with _server(_leaf(tmp_path, ca, "valid", datetime.now(UTC) + timedelta(days=90))) as port, \
-            http_client(Settings(), 5.0, keepalive=False) as client:
-        outcome = probe_url(client, "x", f"https://127.0.0.1:{port}/", 5.0)
+    with _server(_leaf(tmp_path, ca, "valid", datetime.now(UTC) + timedelta(days=90))) as port:
+        url = f"https://127.0.0.1:{port}/"
+        site = SiteEntry(id="x", name="证书站", url=url, level="county")
+        with http_client(Settings(), 5.0, keepalive=False, sites=[site]) as client:
+            outcome = probe_url(client, "x", url, 5.0)
     assert not outcome.ok and outcome.error_kind == "tls" and outcome.tls_not_after is None
 
 
