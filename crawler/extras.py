@@ -175,28 +175,55 @@ def _entry_messages(
     return out if judged else []
 
 
+_ENTRY_TAGS = ("li", "dl", "dd", "tr", "div", "p")
+_ENTRIES = etree.XPath(
+    "//*[" + " or ".join(f"self::{tag}" for tag in _ENTRY_TAGS) + "]["
+    + " or ".join(f"contains(., '{word}')" for word in _ASKED) + "]"
+)
+
+
+_ASKED_RE = re.compile("|".join(_ASKED))
+
+
+def _entries(root: etree._Element) -> list[etree._Element]:
+    """One element per message, however the list nests them: from each innermost element
+    (li, dl, dd, tr, div, p) holding a 提问时间 label, up through the ancestors that hold no
+    other message's label (so that a status in a sibling paragraph belongs to it)."""
+    found = _ENTRIES(root)
+    holders: set[etree._Element] = set()
+    for el in found:
+        parent = el.getparent()
+        while parent is not None and parent not in holders:
+            holders.add(parent)
+            parent = parent.getparent()
+    entries: list[etree._Element] = []
+    for el in found:
+        if el in holders:
+            continue
+        while True:
+            parent = el.getparent()
+            if parent is None or parent.tag in ("body", "html") or len(
+                    _ASKED_RE.findall(parent.xpath("string()"))) > 1:
+                break
+            el = parent
+        if el not in entries:
+            entries.append(el)
+    return entries
+
+
 def find_messages(
     root: etree._Element, visible: str, resolve: Callable[[str], str | None]
 ) -> tuple[Message, ...]:
     """The messages of the page's consultation lists: a table whose header row names a
-    提问时间 column (and 回复时间/状态 columns), or list entries (li/dd/tr/div) whose text
-    labels them (提问时间：2026-01-05 回复时间：… 状态：已回复)."""
+    提问时间 column (and 回复时间/状态 columns), or else the innermost entries (li, dl, dd,
+    tr, div, p) whose text labels them (提问时间：2026-01-05 回复时间：… 状态：已回复)."""
     if not any(word in visible for word in _ASKED):
         return ()
     out: list[Message] = []
-    in_tables: set[etree._Element] = set()
     for table in root.iter("table"):
-        found = _table_messages(table, resolve)
-        if found:
-            out.extend(found)
-            in_tables.update(table.iter())
+        out.extend(_table_messages(table, resolve))
     if not out:
-        entries = [
-            el
-            for el in root.iter("li", "dd", "dl")
-            if el not in in_tables and el.find(".//li") is None
-        ]
-        out.extend(_entry_messages(entries, resolve))
+        out.extend(_entry_messages(_entries(root), resolve))
     seen: set[tuple[str, str, str]] = set()
     unique = []
     for message in out:

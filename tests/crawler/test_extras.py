@@ -66,6 +66,20 @@ def test_message_entries_labelled_in_a_list() -> None:
     ]
 
 
+def test_message_entries_as_nested_blocks_count_once() -> None:
+    """Entries written as nested blocks (a block per message, its labels in paragraphs of
+    their own) are read once each, with every label of their block."""
+    facts = extract(URL, page(
+        "<div class='xjlb'><div class='item'><div class='t'><a href='/hd/9.html'>噪音扰民</a>"
+        "</div><div class='m'><p>来信时间：2026-04-01</p><p>状态：办理中</p></div></div>"
+        "<div class='item'><p><a href='/hd/10.html'>道路积水</a> 来信时间：2026-04-03 "
+        "答复时间：2026-04-05 状态：已答复</p></div></div>"))
+    assert [(m.url, m.asked, m.answered, m.status) for m in facts.messages] == [
+        ("https://www.yzcity.gov.cn/hd/9.html", "2026-04-01", "", "办理中"),
+        ("https://www.yzcity.gov.cn/hd/10.html", "2026-04-03", "2026-04-05", "已答复"),
+    ]
+
+
 def test_lists_that_show_no_answer_are_not_read() -> None:
     """A home-page widget that shows only 留言时间 cannot say what is unanswered."""
     facts = extract(URL, page(
