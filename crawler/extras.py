@@ -183,6 +183,9 @@ _ENTRIES = etree.XPath(
 
 
 _ASKED_RE = re.compile("|".join(_ASKED))
+# Levels an entry may widen by (a message's block is a few levels above its labels); also
+# bounds the work on hostile, deeply nested markup.
+_ENTRY_CLIMB = 6
 
 
 def _entries(root: etree._Element) -> list[etree._Element]:
@@ -200,7 +203,7 @@ def _entries(root: etree._Element) -> list[etree._Element]:
     for el in found:
         if el in holders:
             continue
-        while True:
+        for _ in range(_ENTRY_CLIMB):
             parent = el.getparent()
             if parent is None or parent.tag in ("body", "html") or len(
                     _ASKED_RE.findall(parent.xpath("string()"))) > 1:
