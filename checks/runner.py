@@ -111,8 +111,10 @@ def run_checks(
     now: datetime,
     crawl_run_id: int | None = None,
     keep_pages: int = KEEP_PAGES,
+    crawl_runs: Mapping[str, int] | None = None,
 ) -> RunSummary:
-    """Check each site on `crawl_run_id`, or on its latest finished crawl.
+    """Check each site on `crawl_run_id` (or its own run in `crawl_runs`, when several crawl
+    processes crawled the sites), or on its latest finished crawl.
 
     `keep_pages` bounds the pages of snapshots held between the two passes (see KEEP_PAGES).
     """
@@ -131,7 +133,7 @@ def run_checks(
             entry = registry.get(site_id)
             if entry is None:
                 raise CheckError(f"站点 {site_id} 未登记")
-            run_id = crawl_run_id
+            run_id = crawl_run_id if crawl_runs is None else crawl_runs.get(site_id)
             if run_id is None:
                 run = repo.latest_finished_run(session, site_id)
                 if run is None:

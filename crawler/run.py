@@ -17,6 +17,7 @@ import resource
 import sys
 import time
 import zlib
+from dataclasses import replace
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -140,17 +141,19 @@ def previous_pages(session: Session, sites: list[SiteEntry], run_id: int
 class Progress:
     """Prints a progress line on stderr every few seconds."""
 
-    def __init__(self, spider: SiteSpider, interval: float, stream: Any = None) -> None:
+    def __init__(self, spider: SiteSpider, interval: float, stream: Any = None,
+                 prefix: str = "[govwatch]") -> None:
         self.spider = spider
         self.interval = interval
         self.stream = stream or sys.stderr
+        self.prefix = prefix
         self.last = time.monotonic()
 
     def tick(self) -> None:
         c = self.spider.counters
         elapsed = max(time.monotonic() - c.started, 1e-6)
         self.stream.write(
-            f"[govwatch] 页面 {c.pages} · 链接检查 {c.checks} · 错误 {c.errors} · "
+            f"{self.prefix} 页面 {c.pages} · 链接检查 {c.checks} · 错误 {c.errors} · "
             f"{c.pages / elapsed:.1f} 页/秒 · {c.checks / elapsed:.1f} 检查/秒 · "
             f"{elapsed:.0f} 秒\n"
         )
@@ -158,8 +161,10 @@ class Progress:
 
 
 def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
-              progress: bool = True) -> str:
-    """Crawl the sites of run `run_id`; returns the run's final status."""
+              progress: bool = True, label: str | None = None) -> str:
+    """Crawl the sites of run `run_id`; returns the run's final status. `label` tags the
+    progress lines (several crawls printing on one terminal)."""
+    prefix = f"[govwatch {label}]" if label else "[govwatch]"
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)
     with factory() as session, session.begin():
@@ -195,7 +200,8 @@ def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
             nonlocal ticker
             spider = crawler.spider
             if isinstance(spider, SiteSpider):
-                ticker = task.LoopingCall(Progress(spider, settings.crawler.progress_interval).tick)
+                ticker = task.LoopingCall(Progress(spider, settings.crawler.progress_interval,
+                                                    prefix=prefix).tick)
                 ticker.start(settings.crawler.progress_interval, now=False)
 
         from twisted.internet import reactor
@@ -237,7 +243,7 @@ def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
     engine.dispose()
     if progress:
         sys.stderr.write(
-            f"[govwatch] 抓取结束（{status}）: 页面 {stats['pages']}，链接检查 {stats['checks']}，"
+            f"{prefix} 抓取结束（{status}）: 页面 {stats['pages']}，链接检查 {stats['checks']}，"
             f"错误 {stats['errors']}，用时 {stats['seconds']} 秒\n"
         )
         for site_id, cap in link_caps.items():
@@ -257,10 +263,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-id", type=int, required=True)
     parser.add_argument("--max-pages", type=int)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--label", help="tag of the progress lines")
+    parser.add_argument("--extract-workers", type=int, metavar="N",
+                        help="override crawler.extract_workers (several crawls at once)")
     args = parser.parse_args(argv)
+    settings = load_settings()
+    if args.extract_workers is not None:
+        settings = replace(settings, crawler=replace(settings.crawler,
+                                                     extract_workers=args.extract_workers))
     with batch_gc():
-        status = run_crawl(load_settings(), args.run_id, args.max_pages,
-                           progress=not args.quiet)
+        status = run_crawl(settings, args.run_id, args.max_pages, progress=not args.quiet,
+                           label=args.label)
     return {repo.FINISHED: 0, repo.INTERRUPTED: 130}.get(status, 1)
 
 

@@ -11,8 +11,6 @@ import csv
 import io
 import json
 import os
-import signal
-import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -120,70 +118,65 @@ def _select_sites(session: Any, requested: Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(requested))
 
 
-def crawl_in_subprocess(run_id: int, settings: Settings, max_pages: int | None,
-                        quiet: bool = False) -> int:
-    """Run crawler.run in its own process; Ctrl-C reaches it too and it stops gracefully."""
-    env = dict(os.environ)
-    env["GOVWATCH_DATABASE_URL"] = settings.database_url
-    if settings.source not in ("<defaults>",) and Path(settings.source).is_file():
-        env["GOVWATCH_SETTINGS"] = str(Path(settings.source).resolve())
-    cmd = [sys.executable, "-m", "crawler.run", "--run-id", str(run_id)]
-    if max_pages is not None:
-        cmd += ["--max-pages", str(max_pages)]
-    if quiet:
-        cmd.append("--quiet")
-    root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    proc = subprocess.Popen(cmd, env=env)
-
-    def forward(signum: int, _frame: Any) -> None:
-        proc.send_signal(signum)
-
-    previous = signal.signal(signal.SIGTERM, forward)
-    try:
-        while True:
-            try:
-                return proc.wait()
-            except KeyboardInterrupt:
-                continue  # the child got the same SIGINT and is shutting down
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
     from checks.runner import run_checks
+    from govwatch.crawls import default_jobs, partition, run_crawl_processes, site_weights
     from store import models as m
     from store import repo
 
     as_of = parse_as_of(args.as_of, settings)
     if args.max_pages is not None and args.max_pages < 1:
         raise UserError("--max-pages 必须是正整数")
+    jobs = default_jobs() if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise UserError("--jobs 必须是正整数")
     factory = _factory(settings)
     with factory() as session, session.begin():
         repo.reap_dead_runs(session)
         site_ids = _select_sites(session, args.site)
-        run = repo.create_run(session, site_ids, as_of)
-        run_id = run.id
-    code = crawl_in_subprocess(run_id, settings, args.max_pages, quiet=args.quiet)
+        groups = partition(site_ids, site_weights(session, site_ids) if jobs > 1 else {}, jobs)
+        runs = {repo.create_run(session, group, as_of).id: group for group in groups}
+    started = time.monotonic()
+    codes = run_crawl_processes(list(runs), settings, args.max_pages, quiet=args.quiet)
+    wall = round(time.monotonic() - started, 2)
+    outcomes: dict[int, tuple[str, dict[str, Any], str | None]] = {}
     with factory() as session, session.begin():
-        run = session.get(m.CrawlRun, run_id)
-        assert run is not None
-        if run.status == repo.RUNNING:  # the child died without saying so
-            run.status = repo.FAILED if code not in (130, -2) else repo.INTERRUPTED
-            run.finished_at = repo.utcnow()
-        status, stats, error = run.status, dict(run.stats or {}), run.error
-    if status == repo.INTERRUPTED:
-        raise UserError(f"抓取任务 #{run_id} 已中断，已抓取的数据已保存"
-                        f"（页面 {stats.get('pages', 0)}）；未运行检查")
-    if status != repo.FINISHED:
-        raise UserError(f"抓取任务 #{run_id} 失败: {error or f'exit {code}'}")
-    summary = run_checks(factory, settings, site_ids=site_ids, now=as_of, crawl_run_id=run_id)
+        for run_id in runs:
+            run = session.get(m.CrawlRun, run_id)
+            assert run is not None
+            code = codes.get(run_id)
+            if run.status == repo.RUNNING:  # the child died without saying so, or never ran
+                run.status = repo.INTERRUPTED if code in (None, 130, -2) else repo.FAILED
+                run.error = run.error or ("not started (stopped)" if code is None
+                                          else f"exit {code}")
+                run.finished_at = repo.utcnow()
+            outcomes[run_id] = (run.status, dict(run.stats or {}), run.error)
+    pages = sum(stats.get("pages", 0) for _, stats, _ in outcomes.values())
+    checks = sum(stats.get("checks", 0) for _, stats, _ in outcomes.values())
+    label = (f"#{next(iter(runs))}" if len(runs) == 1
+             else f"#{min(runs)}–#{max(runs)}（{len(runs)} 个抓取进程）")
+    if any(status == repo.INTERRUPTED for status, _, _ in outcomes.values()):
+        raise UserError(f"抓取任务 {label} 已中断，已抓取的数据已保存（页面 {pages}）；未运行检查")
+    failed = {run_id: out for run_id, out in outcomes.items() if out[0] != repo.FINISHED}
+    crawled = [s for run_id, group in runs.items() if run_id not in failed for s in group]
+    failures = "；".join(f"抓取任务 #{run_id} 失败（{', '.join(runs[run_id])}）: {error}"
+                        for run_id, (_, _, error) in failed.items())
+    if not crawled:
+        raise UserError(failures)
+    crawl_runs = {site: run_id for run_id, group in runs.items() for site in group}
+    summary = run_checks(factory, settings, site_ids=[s for s in site_ids if s in crawled],
+                         now=as_of, crawl_runs=crawl_runs)
+    seconds = next(iter(outcomes.values()))[1].get("seconds", 0) if len(runs) == 1 else wall
     c = summary.counts
     print(
-        f"抓取完成 #{run_id}: {len(site_ids)} 个站点，页面 {stats.get('pages', 0)}，"
-        f"链接检查 {stats.get('checks', 0)}，用时 {stats.get('seconds', 0)} 秒；"
+        f"抓取完成 {label}: {len(crawled)} 个站点，页面 {pages}，"
+        f"链接检查 {checks}，用时 {seconds} 秒；"
         f"问题 {c.open} 个（新增 {c.new}，已修复 {c.fixed}）"
     )
+    if failed:  # the other sites were crawled and checked
+        raise UserError(f"{failures}；其余站点已抓取并检查")
     return 0
 
 
@@ -273,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", metavar="ISO")
     p.add_argument("--max-pages", type=int, metavar="N")
     p.add_argument("--quiet", action="store_true", help="不显示进度")
+    p.add_argument("--jobs", type=int, metavar="N",
+                   help="同时运行的抓取进程数，各抓取不同的站点（默认: 本进程可用的 CPU 核数）")
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("check", help="对最近一次抓取重新运行检查")

@@ -192,7 +192,7 @@ def test_ctrl_c_leaves_a_consistent_database(tmp_path: Path) -> None:
     assert proc2.returncode == 1 and "govwatch crawl" in proc2.stderr
 
 
-@pytest.mark.parametrize("bad", ["--as-of nonsense", "--site nosuch"])
+@pytest.mark.parametrize("bad", ["--as-of nonsense", "--site nosuch", "--jobs 0"])
 def test_bad_arguments_give_one_line_errors(tmp_path: Path, bad: str) -> None:
     env = write_world(tmp_path, 1)
     prepare(env, tmp_path)

@@ -77,7 +77,9 @@ def crawled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
                          GOVWATCH_DATABASE_URL=db_url)
         run_gw(yield_env, "init")
         run_gw(yield_env, "sites", "import", str(world.registry_path))
-        proc = run_gw(yield_env, "crawl", "--as-of", AS_OF)
+        # One crawl process: "every URL once" is per process (with --jobs N a home page that
+        # sites of other groups link to is asked once by each; tests/e2e/test_jobs.py).
+        proc = run_gw(yield_env, "crawl", "--as-of", AS_OF, "--jobs", "1")
         requests = list(server.request_log)
         yield Crawled(yield_env, world, expected, requests, proc.stdout)
 
