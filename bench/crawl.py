@@ -1137,7 +1137,8 @@ def govwatch_cmd(explicit: str | None) -> list[str] | None:
 
 
 def run_govwatch(world: World, work: Path, gw: list[str], timeout: float,
-                 settings: Path | None, max_pages: int | None) -> Result:
+                 settings: Path | None, max_pages: int | None,
+                 jobs: int | None = None) -> Result:
     db = work / "bench.db"
     if db.exists():
         db.unlink()
@@ -1166,6 +1167,8 @@ def run_govwatch(world: World, work: Path, gw: list[str], timeout: float,
     cmd = [*gw, "crawl"]
     if max_pages:
         cmd += ["--max-pages", str(max_pages)]
+    if jobs:
+        cmd += ["--jobs", str(jobs)]
     log(f"govwatch: crawl of {len(world.sites)} sites (fetch + extract + store + checks)")
     out, err = work / "govwatch.out", work / "govwatch.err"
     run = run_measured(cmd, timeout=timeout, env=env, stdout=out, stderr=err, cwd=REPO)
@@ -1309,6 +1312,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--govwatch-settings", type=Path,
                    help='settings TOML for govwatch (default: [crawler] robots = "ignore")')
     p.add_argument("--max-pages", type=int, help="pass --max-pages N to govwatch crawl")
+    p.add_argument("--govwatch-jobs", type=int, metavar="N",
+                   help="pass --jobs N to govwatch crawl (default: its own, the cores)")
     p.add_argument("--tools-dir", type=Path,
                    default=Path.home() / ".cache" / "govwatch-bench",
                    help="where linkinator is npm-installed")
@@ -1388,7 +1393,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     results.append(Result("govwatch", "?", note="CLI not found (pip install -e .)"))
                 else:
                     results.append(run_govwatch(world, runs, gw, args.timeout,
-                                                args.govwatch_settings, args.max_pages))
+                                                args.govwatch_settings, args.max_pages,
+                                                args.govwatch_jobs))
             if not args.skip_linkchecker:
                 results.append(run_linkchecker(world, runs, args.linkchecker_threads,
                                                args.timeout))
