@@ -114,8 +114,9 @@ retries = 1
         gw("init")
         gw("sites", "import", str(tmp_path / "sites.yaml"))
         started = time.monotonic()
+        # One crawl process (one run, one summary line, one process's memory to bound).
         crawl = subprocess.Popen([sys.executable, "-m", "govwatch.cli", "crawl", "--as-of",
-                                  AS_OF], env=env, stdout=subprocess.PIPE,
+                                  AS_OF, "--jobs", "1"], env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
         sampler = PeakRss(crawl.pid)
         sampler.start()
