@@ -1074,10 +1074,11 @@ def registry_yaml(world: World) -> str:
 
 
 def govwatch_counts(db_url: str) -> tuple[int | None, int | None, str]:
-    """(pages, link checks) of the last crawl run, read from the database.
+    """(pages, link checks) of the crawl, read from the database (fresh for each bench run, so
+    every crawl run in it belongs to this crawl: one per crawl process with `--jobs`).
 
-    pages: `pages` rows of the run answered 200 (what the other tools' page counts mean too).
-    link checks: distinct URLs whose fate the run determined, pages included, i.e. the union
+    pages: `pages` rows answered 200 (what the other tools' page counts mean too).
+    link checks: distinct URLs whose fate the crawl determined, pages included, i.e. the union
     of `pages.url` and `link_results.url`; LinkChecker and linkinator are counted the same way
     (distinct URLs in their output).
     """
@@ -1092,31 +1093,25 @@ def govwatch_counts(db_url: str) -> tuple[int | None, int | None, str]:
         if not need <= tables:
             return None, None, f"tables missing: {sorted(need - tables)}"
         with engine.connect() as conn:
-            run = conn.execute(sa.text("SELECT MAX(id) FROM crawl_runs")).scalar()
-            if run is None:
+            raws = list(conn.execute(sa.text("SELECT stats FROM crawl_runs ORDER BY id"))
+                        .scalars())
+            if not raws:
                 return None, None, "no crawl run in the database"
-            pages = conn.execute(
-                sa.text("SELECT COUNT(*) FROM pages WHERE crawl_run_id = :r AND status = 200"),
-                {"r": run},
-            ).scalar()
-            checks = conn.execute(
-                sa.text(
-                    "SELECT COUNT(*) FROM (SELECT url FROM pages WHERE crawl_run_id = :r "
-                    "UNION SELECT url FROM link_results WHERE crawl_run_id = :r) AS u"
-                ),
-                {"r": run},
-            ).scalar()
-            rows = conn.execute(
-                sa.text("SELECT COUNT(*) FROM link_results WHERE crawl_run_id = :r"), {"r": run}
-            ).scalar()
-            raw = conn.execute(sa.text("SELECT stats FROM crawl_runs WHERE id = :r"),
-                               {"r": run}).scalar()
-        stats = json.loads(raw) if isinstance(raw, str) else (raw or {})
+            pages = conn.execute(sa.text("SELECT COUNT(*) FROM pages WHERE status = 200")
+                                 ).scalar()
+            checks = conn.execute(sa.text(
+                "SELECT COUNT(*) FROM (SELECT url FROM pages UNION SELECT url FROM link_results)"
+                " AS u")).scalar()
+            rows = conn.execute(sa.text("SELECT COUNT(*) FROM link_results")).scalar()
+        all_stats = [json.loads(r) if isinstance(r, str) else (r or {}) for r in raws]
         split = ""
-        if "cpu_crawl_s" in stats:  # where the CPU went (crawler.run records it)
-            split = (f"; crawl phase {stats.get('seconds')} s, CPU: crawl process "
-                     f"{stats['cpu_crawl_s']} s, extraction workers {stats['cpu_workers_s']} s")
-        return pages, checks, f"crawl run {run}: {rows} link_results rows{split}"
+        if all("cpu_crawl_s" in st for st in all_stats):  # crawler.run records where CPU went
+            seconds = max(float(st.get("seconds") or 0) for st in all_stats)
+            crawl_cpu = sum(float(st["cpu_crawl_s"]) for st in all_stats)
+            workers_cpu = sum(float(st["cpu_workers_s"]) for st in all_stats)
+            split = (f"; crawl phase {seconds:.2f} s (longest process), CPU: crawl processes "
+                     f"{crawl_cpu:.1f} s, extraction workers {workers_cpu:.1f} s")
+        return pages, checks, (f"{len(raws)} crawl run(s): {rows} link_results rows{split}")
     finally:
         engine.dispose()
 
