@@ -38,6 +38,7 @@ __all__ = ["RegistryError", "RegistryInvalid", "load_registry", "parse_registry"
 FIELDS = (
     "id", "name", "url", "level", "kind", "parent", "site_code", "icp", "repost_from",
     "important_columns", "repost_columns", "columns", "archive_paths", "crawl", "hosts",
+    "sponsor",
 )  # fmt: skip
 REQUIRED = ("id", "name", "url", "level")
 COLUMN_FIELDS = ("name", "path", "type")
@@ -327,6 +328,9 @@ class _Parser:
                 entry.parent = (parent, _line(given["parent"]))
         site_code = self.site_code(given["site_code"], ctx) if "site_code" in given else None
         icp = self.string(given["icp"], "icp", ctx) if "icp" in given else None
+        sponsor = self.string(given["sponsor"], "sponsor", ctx) if "sponsor" in given else None
+        if sponsor is not None and len(sponsor) > 255:
+            self.fail(given["sponsor"], f"sponsor 太长（最多 255 个字符）{ctx}")
         if "repost_from" in given:
             for item in self.seq(given["repost_from"], "repost_from", ctx) or []:
                 value = self.string(item, "repost_from 的站点", ctx)
@@ -358,7 +362,7 @@ class _Parser:
                 repost_from=tuple(v for v, _ in entry.repost_from),
                 important_columns=important, repost_columns=reposts,
                 columns=columns, archive_paths=archive,
-                crawl=crawl, hosts=hosts,
+                crawl=crawl, hosts=hosts, sponsor=sponsor or None,
             )  # fmt: skip
         return entry
 

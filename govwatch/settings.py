@@ -286,6 +286,22 @@ class NotifySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """The supervision reports as official documents (`[report]`, reports/official.py):
+    defaults for what `govwatch report --issuer --doc-number --issue-date --deadline` sets."""
+
+    # 发文机关, printed in the 版头 and the signature (e.g. "湖南省人民政府办公厅"); empty
+    # leaves a blank to fill in.
+    issuer: str = ""
+    # 文号 (e.g. "湘政办网〔2026〕12号"); usually given per report with --doc-number.
+    doc_number: str = ""
+    # 主送机关: whom the 通报 is addressed to.
+    recipients: str = "各有关单位"
+    # 整改期限 when --deadline is not given: this many calendar days after the 印发日期.
+    deadline_days: int = 30
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = "sqlite:///govwatch.db"
     timezone: str = TIMEZONE
@@ -298,6 +314,8 @@ class Settings:
     notify: NotifySettings = field(default_factory=NotifySettings)
     # The dashboard (web/): see WebSettings.
     web: WebSettings = field(default_factory=WebSettings)
+    # The reports' official-document heading: see ReportSettings.
+    report: ReportSettings = field(default_factory=ReportSettings)
     # Per-check overrides: {"links.dead": {"points": 0.1, "enabled": True}}.
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<defaults>"
@@ -431,11 +449,21 @@ def _merge_section(where: str, name: str, base: Any, data: Any) -> Any:
 
 def _merge_probe(where: str, base: ProbeSettings, data: Any) -> ProbeSettings:
     result: ProbeSettings = _merge_section(where, "probe", base, data)
-    for name in ("timeout", "concurrency"):
+    for name in ("timeout", "concurrency", "incident_min_failures", "incidents_shown"):
         if getattr(result, name) <= 0:
             raise SettingsError(f"{where}: probe.{name} 必须大于 0")
     if result.ca_file and not Path(result.ca_file).is_file():
         raise SettingsError(f"{where}: probe.ca_file 指向的文件不存在: {result.ca_file}")
+    return result
+
+
+def _merge_report(where: str, base: ReportSettings, data: Any) -> ReportSettings:
+    result: ReportSettings = _merge_section(where, "report", base, data)
+    if result.deadline_days <= 0:
+        raise SettingsError(f"{where}: report.deadline_days 必须大于 0")
+    for name in ("issuer", "doc_number", "recipients"):
+        if "\n" in getattr(result, name) or len(getattr(result, name)) > 200:
+            raise SettingsError(f"{where}: report.{name} 应为一行文字（不超过 200 个字符）")
     return result
 
 
@@ -525,6 +553,8 @@ def apply_mapping(settings: Settings, data: dict[str, Any], where: str) -> Setti
             changes[key] = _merge_web(where, settings.web, value)
         elif key == "probe":
             changes[key] = _merge_probe(where, settings.probe, value)
+        elif key == "report":
+            changes[key] = _merge_report(where, settings.report, value)
         elif key == "scheduler":
             changes[key] = _merge_scheduler(where, settings.scheduler, value)
         elif key == "notify":

@@ -44,6 +44,7 @@ class SiteEntry:
     crawl: CrawlOptions = field(default_factory=CrawlOptions)
     # Extra host names that belong to the site (e.g. a bare domain beside www.).
     hosts: tuple[str, ...] = ()
+    sponsor: str | None = None  # 主办单位, shown in the reports
 
     @property
     def host(self) -> str:
@@ -77,6 +78,7 @@ class SiteEntry:
                 "concurrency": self.crawl.concurrency,
             },
             "hosts": list(self.hosts),
+            "sponsor": self.sponsor,
         }
 
     @classmethod
@@ -101,4 +103,5 @@ class SiteEntry:
             archive_paths=tuple(data.get("archive_paths") or ()),
             crawl=CrawlOptions(**crawl),
             hosts=tuple(data.get("hosts") or ()),
+            sponsor=data.get("sponsor"),
         )

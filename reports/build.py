@@ -92,8 +92,10 @@ def validate_scoring(scoring: ScoringSettings, catalogue: Catalogue) -> None:
 
 
 def _sites(session: Session) -> dict[str, v.SiteInfo]:
-    rows = session.execute(select(m.Site.id, m.Site.name, m.Site.url, m.Site.level))
-    return {sid: v.SiteInfo(sid, name, url, level) for sid, name, url, level in rows}
+    rows = session.execute(select(m.Site.id, m.Site.name, m.Site.url, m.Site.level,
+                                  m.Site.sponsor))
+    return {sid: v.SiteInfo(sid, name, url, level, sponsor or "")
+            for sid, name, url, level, sponsor in rows}
 
 
 def inspected_sites(session: Session, period: Period) -> list[tuple[str, str]]:

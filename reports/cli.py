@@ -1,8 +1,11 @@
-"""`govwatch report monthly|quarterly|annual --period P [--format html|xlsx|pdf] [--out DIR]
-[--sample-rate R --seed S]` (the contract, ../shared/spec/interfaces.md section 1).
+"""`govwatch report monthly|quarterly|annual --period P [--format html|xlsx|pdf|docx]
+[--out DIR] [--sample-rate R --seed S] [--issuer ORG --doc-number NO --issue-date DATE
+--deadline DATE]` (the contract, ../shared/spec/interfaces.md section 1).
 
 Writes DIR/<kind>-<period>/: `report.<fmt>` (the 普查表 / 通报 / 年度报告) and the sites'
-整改清单 (`sites/<site id>.html|xlsx`; for PDF one `sites.pdf` with a page per site). Prints
+整改清单 (`sites/<site id>.html|xlsx|docx`; for PDF one `sites.pdf` with a page per site).
+Every format carries the official heading (reports.official: 发文机关, 文号, 印发日期,
+整改期限; options, else the `[report]` settings). Prints
 one summary line; bad input is one line on stderr and exit 1. This module imports nothing
 heavy until the verb runs, so `govwatch --help` stays fast.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
     from reports.model import Rectification, Report
     from reports.periods import Period
 
-FORMATS = ("html", "xlsx", "pdf")
+FORMATS = ("html", "xlsx", "pdf", "docx")
 
 
 class ReportUsageError(Exception):
@@ -49,6 +52,14 @@ def add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--sample-rate", metavar="R",
                    help="抽查比例，0 到 1（如 0.3，或 30%%）；1 即全覆盖；须同时给出 --seed")
     p.add_argument("--seed", metavar="S", help="抽查随机种子（同一期间和种子得到同一样本）")
+    p.add_argument("--issuer", metavar="ORG",
+                   help="发文机关，如“湖南省人民政府办公厅”（默认取设置 report.issuer）")
+    p.add_argument("--doc-number", metavar="NO",
+                   help="文号，如“湘政办网〔2026〕12号”（默认取设置 report.doc_number）")
+    p.add_argument("--issue-date", metavar="DATE",
+                   help="印发日期，年-月-日，如 2026-11-03（默认为今天）")
+    p.add_argument("--deadline", metavar="DATE",
+                   help="整改期限，年-月-日（默认为印发日期后 report.deadline_days 天）")
     p.set_defaults(func=cmd_report)
 
 
@@ -74,6 +85,10 @@ def generate(
     sample_rate: str | None = None,
     seed: str | None = None,
     generated_at: datetime | None = None,
+    issuer: str | None = None,
+    doc_number: str | None = None,
+    issue_date: str | None = None,
+    deadline: str | None = None,
 ) -> Generated:
     """Build and write one report; raises ReportUsageError (one line) on anything fixable."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -86,6 +101,7 @@ def generate(
         inspected_sites,
         validate_scoring,
     )
+    from reports.official import OfficialError, official
     from reports.periods import PeriodError, parse_period
     from reports.sampling import SampleError, check_seed, draw, parse_rate, store_sample
     from store.session import make_engine, session_factory
@@ -113,6 +129,11 @@ def generate(
     except (CatalogueError, ReportError) as exc:
         raise ReportUsageError(str(exc)) from None
     now = generated_at or datetime.now(ZoneInfo(settings.timezone))
+    try:
+        heading = official(settings.report, now, issuer=issuer, doc_number=doc_number,
+                           issue_date=issue_date, deadline=deadline)
+    except OfficialError as exc:
+        raise ReportUsageError(str(exc)) from None
     engine = make_engine(settings.database_url)
     try:
         _require_schema(engine)
@@ -131,6 +152,7 @@ def generate(
                                       generated_at=now, catalogue=catalogue)
             except ReportError as exc:
                 raise ReportUsageError(str(exc)) from None
+            report = replace(report, official=heading)
             if report.stats.inspected == 0:
                 raise ReportUsageError(
                     f"{period.label}没有检查记录（既无完成的抓取，也无检查结果），未生成报告")
@@ -178,6 +200,10 @@ def _write(session: Session, settings: Settings, period: Period, report: Report,
         from reports.xlsx import write_xlsx
 
         main, sites_dir, count = write_xlsx(report, rects, out_dir, created=now)
+    elif fmt == "docx":
+        from reports.docx import write_docx
+
+        main, sites_dir, count = write_docx(report, rects, out_dir, created=now)
     else:
         main, sites_file, count = _write_pdf(report, rects, out_dir)
     sample = ""
@@ -217,7 +243,9 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     """The `report` verb: one summary line on stdout, or one error line on stderr (exit 1)."""
     try:
         done = generate(settings, args.kind, args.period, fmt=args.format, out=Path(args.out),
-                        sample_rate=args.sample_rate, seed=args.seed)
+                        sample_rate=args.sample_rate, seed=args.seed, issuer=args.issuer,
+                        doc_number=args.doc_number, issue_date=args.issue_date,
+                        deadline=args.deadline)
     except ReportUsageError as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return 1

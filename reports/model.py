@@ -8,6 +8,10 @@ PDF say exactly the same thing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reports.official import Official
 
 LEVEL_LABELS = {
     "national": "国家级",
@@ -38,6 +42,7 @@ class SiteInfo:
     name: str
     url: str
     level: str
+    sponsor: str = ""  # 主办单位 ("" when the registry names none)
 
     @property
     def level_label(self) -> str:
@@ -266,6 +271,8 @@ class Report:
     fix_times: tuple[FixTimeRow, ...]  # per check, then the total row (code "")
     trend_periods: tuple[PeriodStat, ...]  # oldest first, ending with this period
     persisting: int
+    # 发文机关, 文号, 印发日期, 整改期限 (reports.official); set by reports.cli at report time
+    official: Official | None = None
 
     @property
     def failing(self) -> tuple[SiteRow, ...]:

@@ -1,9 +1,11 @@
 """XLSX reports (openpyxl): one sheet per table, header row frozen and filtered, column widths
 fitted to Chinese text (a CJK character is about two Latin ones wide).
 
-Written in openpyxl's write-only mode (rows stream to disk; a year's 整改清单 can be long).
-Text from crawled pages is hostile input: control characters XML cannot carry are removed,
-and a value that starts with "=" is stored as text, never as a formula.
+Written by reports.sheetwriter, a streaming writer (rows are formatted and compressed as they
+come; a year's 整改清单 can be long): see there for why not openpyxl or xlsxwriter. Text
+from crawled pages is hostile input: control characters XML cannot carry are removed, and
+every string is an inline string, so a value that starts with "=" is text, never a
+formula.
 """
 
 from __future__ import annotations
@@ -14,24 +16,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from reports import model as v
+from reports import sheetwriter
 from reports.render import remove_stale, site_file, temp_path
 
 MAX_WIDTH = 60.0
 MIN_WIDTH = 6.0
 MAX_CELL = 32767  # Excel's limit on the characters of one cell
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="F2ECEC")
-WRAP = Alignment(wrap_text=True, vertical="top")
-TOP = Alignment(vertical="top")
 
 Cell = str | int | float | None
 
@@ -92,52 +86,24 @@ def widths(table: Table) -> list[float]:
     return fitted.result()
 
 
-def _value(ws: Any, value: Cell, style: Alignment | None) -> Any:
-    """A value to append: plain when it can be (fast), a cell when it needs a style or when
-    text would otherwise be taken for a formula."""
-    if isinstance(value, str):
-        value = clean(value)
-        if isinstance(value, str) and value.startswith("="):
-            cell = WriteOnlyCell(ws, value=value)
-            cell.data_type = "s"  # text that looks like a formula stays text
-            if style is not None:
-                cell.alignment = style
-            return cell
-    if style is None:
-        return value
-    cell = WriteOnlyCell(ws, value=value)
-    cell.alignment = style
-    return cell
+def _clean_row(row: Sequence[Cell]) -> list[Cell]:
+    return [clean(value) if value.__class__ is str else value for value in row]
 
 
-def add_table(wb: Workbook, table: Table) -> None:
-    ws = wb.create_sheet(title=table.title)
+def add_table(wb: sheetwriter.Workbook, table: Table) -> None:
     fitted = widths(table)
-    for i, width in enumerate(fitted, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = round(width, 1)
-    ws.freeze_panes = "A2"
-    last = get_column_letter(len(table.header))
-    ws.auto_filter.ref = f"A1:{last}{len(table.rows) + 1}"
-    header = []
-    for name in table.header:
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        header.append(cell)
-    ws.append(header)
-    styles = [(WRAP if w >= MAX_WIDTH else TOP) if table.wrap else None for w in fitted]
-    for row in table.rows:
-        ws.append([_value(ws, value, styles[i]) for i, value in enumerate(row)])
+    styles = [(sheetwriter.WRAP if w >= MAX_WIDTH else sheetwriter.TOP) if table.wrap
+              else sheetwriter.PLAIN for w in fitted]
+    wb.add_sheet(table.title, table.header, (_clean_row(row) for row in table.rows),
+                 n_rows=len(table.rows), widths=[round(w, 1) for w in fitted], styles=styles)
 
 
 def save(tables: Iterable[Table], path: Path, *, created: datetime | None = None) -> None:
-    wb = Workbook(write_only=True)
+    wb = sheetwriter.Workbook()
     for table in tables:
         add_table(wb, table)
     if created is not None:
-        wb.properties.created = created.replace(tzinfo=None)
-        wb.properties.modified = created.replace(tzinfo=None)
-    wb.properties.creator = "govwatch"
+        wb.created = created.replace(tzinfo=None)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(path)
     try:
@@ -156,6 +122,9 @@ def report_tables(r: v.Report) -> list[Table]:
     """The report's tables, in the order of the document."""
     summary: list[tuple[str, Cell]] = [
         ("报告", r.title),
+        *((("发文机关", r.official.issuer or None), ("文号", r.official.doc_number or None),
+           ("主送", r.official.recipients), ("印发日期", r.official.issue_date_text),
+           ("整改期限", r.official.deadline_text)) if r.official is not None else ()),
         ("检查期间", f"{r.start_date} 至 {r.end_date}"),
         ("检查方式", r.coverage_text),
         ("检查网站数", r.stats.inspected),
@@ -187,18 +156,18 @@ def report_tables(r: v.Report) -> list[Table]:
         Table("网站得分", (
             "排名", "网站名称", "网站标识", "级别", "网址", "得分", "扣分", "结论", "单项否决",
             "扣分问题", "提示", "问题合计", "新发现", "此前发现", "期内整改", "期末未整改",
-            "上期得分", "较上期", "不合格原因", "主要扣分问题",
+            "上期得分", "较上期", "不合格原因", "主要扣分问题", "主办单位",
         ), [
             (s.rank, s.site.name, s.site.id, s.site.level_label, s.site.url, s.score,
              s.deducted, s.result, s.veto_findings, s.deduct_findings, s.notice_findings,
              s.findings, s.new, s.persisting, s.fixed, s.open_at_end, s.previous_score,
-             s.change_text, s.reasons, s.main_problems)
+             s.change_text, s.reasons, s.main_problems, s.site.sponsor or None)
             for s in r.sites
         ]),
         Table("不合格名单", ("序号", "网站名称", "网站标识", "级别", "网址", "得分", "不合格原因",
-                          "主要扣分问题"), [
+                          "主要扣分问题", "主办单位"), [
             (i, s.site.name, s.site.id, s.site.level_label, s.site.url, s.score, s.reasons,
-             s.main_problems)
+             s.main_problems, s.site.sponsor or None)
             for i, s in enumerate(r.failing, start=1)
         ]),
         Table("分级别", ("级别", "检查网站", "合格", "不合格", "合格率（%）", "平均得分",
@@ -254,6 +223,7 @@ def rectification_tables(rect: v.Rectification) -> list[Table]:
     c = rect.counts
     about: list[tuple[str, Cell]] = [
         ("网站名称", rect.site.name), ("网站标识", rect.site.id), ("网址", rect.site.url),
+        ("主办单位", rect.site.sponsor or None),
         ("级别", rect.site.level_label), ("报告", rect.report_title),
         ("期间", rect.period_label), ("需整改问题", len(rect.items)), ("单项否决", c["veto"]),
         ("扣分", c["deduct"]), ("提示", c["notice"]), ("期后已整改", rect.fixed_since),

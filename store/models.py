@@ -77,6 +77,7 @@ class Site(Base):
     level: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[str | None] = mapped_column(String(64))
+    sponsor: Mapped[str | None] = mapped_column(String(255))  # 主办单位 (registry, optional)
     config: Mapped[dict[str, Any]]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
@@ -241,7 +242,12 @@ class Finding(Base):
     """A finding with its lifecycle. Identity: (site_id, check, url, page), via `fingerprint`."""
 
     __tablename__ = "findings"
-    __table_args__ = (Index("ix_findings_site_check_status", "site_id", "check", "status"),)
+    __table_args__ = (
+        Index("ix_findings_site_check_status", "site_id", "check", "status"),
+        # reports.available: the months with finding events
+        Index("ix_findings_last_seen", "last_seen"),
+        Index("ix_findings_fixed_at", "fixed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64), unique=True)

@@ -41,6 +41,7 @@ def upsert_sites(session: Session, entries: Iterable[SiteEntry]) -> tuple[int, i
         row.level = entry.level
         row.kind = entry.kind
         row.parent_id = entry.parent
+        row.sponsor = entry.sponsor
         row.config = entry.to_dict()
         row.active = True
         row.updated_at = now

@@ -25,12 +25,18 @@ from reports.xlsx import rectification_tables, save
 from store import models as m
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF = "application/pdf"
 REPORT_KINDS = {"monthly": "月度普查", "quarterly": "季度通报", "annual": "年度报告"}
 REPORT_FORMATS = {
     "xlsx": "XLSX 报告",
     "xlsx-all": "XLSX 报告及各网站整改清单（ZIP）",
     "html": "HTML 报告及各网站整改清单（ZIP）",
+    "docx": "Word 公文（DOCX）",
+    "pdf": "PDF 报告",
 }
+# The single-file downloads: what `generate` writes as report.<ext>, and its media type.
+SINGLE = {"xlsx": ("xlsx", XLSX), "docx": ("docx", DOCX), "pdf": ("pdf", PDF)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +106,14 @@ def report_download(settings: Settings, kind: str, period: str, fmt: str) -> Dow
     workdir = Path(tempfile.mkdtemp(prefix="govwatch-web-"))
     try:
         try:
-            done = generate(settings, kind, period, fmt="html" if fmt == "html" else "xlsx",
-                            out=workdir)
+            done = generate(settings, kind, period, out=workdir,
+                            fmt="xlsx" if fmt == "xlsx-all" else fmt)
         except ReportUsageError as exc:
             raise ReportFailed(str(exc)) from None
         name = done.report.parent.name  # <kind>-<period>
-        if fmt == "xlsx":
-            return Download(done.report, f"{done.title}.xlsx", XLSX, workdir)
+        if fmt in SINGLE:
+            ext, media = SINGLE[fmt]
+            return Download(done.report, f"{done.title}.{ext}", media, workdir)
         archive = workdir / "report.zip"
         root = done.report.parent
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -28,7 +28,7 @@ from starlette.responses import (
 )
 
 from govwatch.users import needs_rehash, verify_password
-from reports.periods import Period
+from reports.available import periods_with_data
 from store import models as m
 from web import availability as av
 from web import queries as q
@@ -293,18 +293,11 @@ def site_rectification(request: Request) -> Response:
 
 
 def _period_choices(st: AppState) -> dict[str, list[tuple[str, str]]]:
-    """Recent periods to pick from: the last 6 months, 4 quarters and 2 years (the current
-    one first: a report of a period in progress covers it so far)."""
-    now = datetime.now(st.tz)
-    tz = st.settings.timezone
-    month = Period("monthly", now.year, now.month, tz)
-    quarter = Period("quarterly", now.year, (now.month - 1) // 3 + 1, tz)
-    year = Period("annual", now.year, 1, tz)
-    return {
-        "monthly": [(p.code, p.label) for p in reversed(month.last(6))],
-        "quarterly": [(p.code, p.label) for p in reversed(quarter.last(4))],
-        "annual": [(p.code, p.label) for p in reversed(year.last(2))],
-    }
+    """Recent periods that have data (reports.available), newest first: up to 6 months,
+    4 quarters and 2 years (a period in progress covers it so far)."""
+    with st.factory() as session:
+        found = periods_with_data(session, datetime.now(st.tz), st.settings.timezone)
+    return {kind: [(p.code, p.label) for p in periods] for kind, periods in found.items()}
 
 
 def _reports(request: Request, user: CurrentUser, *, error: str = "", status: int = 200,

@@ -43,7 +43,7 @@ def test_parser_matches_the_contract() -> None:
     assert (defaults.format, defaults.out, defaults.sample_rate, defaults.seed) == (
         "html", ".", None, None)
     for bad in (["report", "weekly", "--period", "2026"], ["report", "annual"],
-                ["report", "annual", "--period", "2026", "--format", "docx"]):
+                ["report", "annual", "--period", "2026", "--format", "odt"]):
         with pytest.raises(SystemExit) as info:
             parser().parse_args(bad)
         assert info.value.code == 2  # usage

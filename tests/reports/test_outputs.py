@@ -162,7 +162,7 @@ def test_quarterly_xlsx_has_one_sheet_per_table_with_the_exact_figures(
     assert sheet(wb, "整改时效")[-1][1:] == ["合计", 5, 31, 61.2, 122]
     assert [r[4] for r in sheet(wb, "趋势")[1:]] == [None, None, 90, 70]
     ws = wb["网站得分"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:T11"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:U11"
     # Fitted: the longest name (7 CJK characters = 14) plus 2; "排名" (4) plus room for the
     # filter button (4).
     assert (ws.column_dimensions["B"].width, ws.column_dimensions["A"].width) == (16, 8)
@@ -189,8 +189,11 @@ def test_formula_like_text_stays_text(tmp_path: Path) -> None:
 
 def test_html_is_byte_identical_apart_from_the_generation_time(world: World,
                                                                tmp_path: Path) -> None:
-    a = generate(world.settings, "quarterly", "2026-Q3", out=tmp_path / "a", generated_at=T1)
-    b = generate(world.settings, "quarterly", "2026-Q3", out=tmp_path / "b", generated_at=T2)
+    # the 印发日期 defaults to the day of generation: fixed here, so only the time differs
+    a = generate(world.settings, "quarterly", "2026-Q3", out=tmp_path / "a", generated_at=T1,
+                 issue_date="2026-11-03")
+    b = generate(world.settings, "quarterly", "2026-Q3", out=tmp_path / "b", generated_at=T2,
+                 issue_date="2026-11-03")
     first, second = a.report.read_bytes(), b.report.read_bytes()
     assert first != second  # the time is printed ...
     assert STAMP.sub(b"", first) == STAMP.sub(b"", second)  # ... and nothing else differs
@@ -203,9 +206,9 @@ def test_html_is_byte_identical_apart_from_the_generation_time(world: World,
 def test_xlsx_cell_values_are_identical_apart_from_the_generation_time(
         world: World, tmp_path: Path) -> None:
     a = generate(world.settings, "annual", "2026", fmt="xlsx", out=tmp_path / "a",
-                 generated_at=T1)
+                 generated_at=T1, issue_date="2026-11-03")
     b = generate(world.settings, "annual", "2026", fmt="xlsx", out=tmp_path / "b",
-                 generated_at=T2)
+                 generated_at=T2, issue_date="2026-11-03")
     assert a.sites_dir is not None and b.sites_dir is not None
     pairs = [(a.report, b.report)] + [(p, b.sites_dir / p.name)
                                       for p in sorted(a.sites_dir.glob("*.xlsx"))]
@@ -221,7 +224,8 @@ def test_xlsx_cell_values_are_identical_apart_from_the_generation_time(
 def test_same_period_and_seed_give_the_same_sample_and_report(world: World,
                                                              tmp_path: Path) -> None:
     runs = [generate(world.settings, "quarterly", "2026-Q3", out=tmp_path / name,
-                     sample_rate="0.3", seed="2026Q3", generated_at=at)
+                     sample_rate="0.3", seed="2026Q3", generated_at=at,
+                     issue_date="2026-11-03")
             for name, at in (("a", T1), ("b", T2))]
     assert runs[0].sample == runs[1].sample == "抽查 4/10 个（比例 30%，种子 2026Q3）"
     assert STAMP.sub(b"", runs[0].report.read_bytes()) == STAMP.sub(
