@@ -52,6 +52,8 @@ BUILTIN: tuple[str, ...] = (
     "checks.interaction.unanswered",
     "checks.service.guide_incomplete",
     "checks.https.missing",
+    "checks.content.spam_injected",
+    "checks.content.malicious_embed",
 )
 
 CODE_PATTERN = re.compile(r"^[a-z]+(\.[a-z0-9-]+)+$")

@@ -11,8 +11,10 @@ crawler.jsstrings (markup written by inline scripts); for timeliness, crawler.sc
 collecting date texts and menu-like names), crawler.navigation (menus, 栏目 blocks),
 crawler.lists (list blocks and their dated items), crawler.article (publication time, 来源,
 placeholders, page kind), crawler.pagination (下一页/尾页), crawler.archive (已归档 labels),
-crawler.dates (date normalisation). Lists are found before the visible-text walk so that the
-walk can mark their items: an item's 发布时间 is not the page's.
+crawler.dates (date normalisation); crawler.spam (hidden, off-template and script-written
+blocks, random-id runs, hidden frames and redirects, for the spam and hijack checks). Lists are
+found before the visible-text walk so that the walk can mark their items: an item's 发布时间
+is not the page's.
 
 Script-written markup is read for the footer identifiers, the 党政机关 badge and the 找错 entry,
 but not for links: its URLs are often built with variables.
@@ -55,6 +57,7 @@ from crawler.lists import find_lists
 from crawler.navigation import nav_links, nav_roots
 from crawler.pagination import find_pages
 from crawler.scan import scan_page
+from crawler.spam import find_spam
 from crawler.visible import (
     content_length,
     footer_text,
@@ -232,6 +235,7 @@ def extract(url: str, html: str) -> PageFacts:
         messages=find_messages(root, visible, resolve),
         guide=guide,
         guide_labels=find_guide_labels(root) if guide else (),
+        spam=find_spam(root, html, url, resolve),
     )
 
 

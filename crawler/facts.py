@@ -77,6 +77,76 @@ class Message:
 
 
 # -- end of issue 12 group ---------------------------------------------------------------------
+# -- spam and hijack signals (content.spam-injected, content.malicious-embed; crawler.spam) --
+
+
+@dataclass(frozen=True, slots=True)
+class SpamBlock:
+    """A block of a page that may carry injected spam: hidden, outside the document, written
+    by a script, or linking off-site. Only recorded, never judged (the check does that)."""
+
+    selector: str  # CSS selector of the element ("before-html"/"after-html" outside it)
+    hidden: str = ""  # why it is hidden (crawler.spam.hiding_reason, "style:" from <style>)
+    placement: str = ""  # "before-html" | "after-html" | "before-header" | "script" | ""
+    text: str = ""  # its text, whitespace-normalised, <= 300 chars
+    links: tuple[Link, ...] = ()  # its links to non-government hosts other than the page's
+    snippet: str = ""  # its HTML, <= 400 chars (raw: escape it when showing it)
+    fingerprint: str = ""  # skeleton path | linked hosts, for off-site link blocks
+
+
+@dataclass(frozen=True, slots=True)
+class IdRun:
+    """Many different, mostly empty tags sharing one id (the "寄生虫" hijack signature)."""
+
+    id: str
+    count: int  # elements with this id
+    tags: tuple[str, ...]  # distinct tag names, sorted
+    empty: int  # how many of them hold no text of their own
+    selector: str = ""
+    text_after: str = ""  # the text that follows the run, <= 300 chars
+    snippet: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedFrame:
+    """A hidden (or zero-size) iframe/frame."""
+
+    url: str
+    selector: str
+    hidden: str  # "zero-size" or a hiding reason
+    snippet: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SpamFacts:
+    hidden: tuple[SpamBlock, ...] = ()  # outermost hidden elements with text or links
+    offsite: tuple[SpamBlock, ...] = ()  # body blocks linking to non-government hosts
+    outside: tuple[SpamBlock, ...] = ()  # markup before <html> / after </html>
+    scripted: tuple[SpamBlock, ...] = ()  # markup with off-site links written by scripts
+    id_runs: tuple[IdRun, ...] = ()
+    frames: tuple[EmbedFrame, ...] = ()
+    redirects: tuple[str, ...] = ()  # where inline scripts / meta refresh send visitors
+    skeleton: tuple[str, ...] = ()  # body children and grandchildren (tag#id.class paths)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SpamFacts:
+        def blocks(raw: Any) -> tuple[SpamBlock, ...]:
+            return tuple(
+                SpamBlock(**{**b, "links": tuple(Link(**x) for x in b.get("links", ()))})
+                for b in raw or ()
+            )
+
+        return cls(
+            hidden=blocks(data.get("hidden")),
+            offsite=blocks(data.get("offsite")),
+            outside=blocks(data.get("outside")),
+            scripted=blocks(data.get("scripted")),
+            id_runs=tuple(IdRun(**{**r, "tags": tuple(r.get("tags", ()))})
+                          for r in data.get("id_runs") or ()),
+            frames=tuple(EmbedFrame(**f) for f in data.get("frames") or ()),
+            redirects=tuple(data.get("redirects") or ()),
+            skeleton=tuple(data.get("skeleton") or ()),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +207,8 @@ class PageFacts:
     guide: bool = False
     guide_labels: tuple[str, ...] = ()
     # -- end of issue 12 group --
+    # -- spam and hijack signals (crawler.spam) --
+    spam: SpamFacts | None = None  # None: not extracted (an old crawl, or not HTML)
 
     def to_dict(self) -> dict[str, Any]:
         """`dataclasses.asdict(self)` plus "_version": the same dict (same keys in the same
@@ -174,6 +246,7 @@ class PageFacts:
             "messages": _messages(self.messages),
             "guide": self.guide,
             "guide_labels": _strings(self.guide_labels),
+            "spam": None if self.spam is None else _plain(self.spam),
         }
         if len(data) != len(_PAGE_FACTS_FIELDS) or any(
             type(data[name]) not in _SCALARS for name in _SCALAR_FIELDS
@@ -215,6 +288,8 @@ class PageFacts:
                 kwargs[name] = tuple(kwargs[name])
         if "messages" in kwargs:
             kwargs["messages"] = tuple(Message(**message) for message in kwargs["messages"])
+        if kwargs.get("spam") is not None:
+            kwargs["spam"] = SpamFacts.from_dict(kwargs["spam"])
         return cls(**kwargs)
 
 

@@ -1,0 +1,592 @@
+"""Signals of injected spam (暗链) and hijacked pages (挂马) in one parsed page.
+
+What `content.spam-injected` and `content.malicious-embed` judge, extracted once per page:
+
+- hidden blocks: the outermost elements hidden by an inline style, a `<style>` block rule on a
+  simple `.class` / `#id` selector, the `hidden` attribute, or a `<marquee>` scrolled out of
+  sight, each with why (`HiddenReason`), its text, its off-site links and a snippet;
+- off-site link blocks: where the page links to a host other than its own that is not a
+  government host (.gov.cn), the enclosing block near the top of the body, with a fingerprint
+  (its position in the skeleton and the hosts it links to) that the check compares with the
+  site's other pages of the same template; blocks before the page's header are marked;
+- markup standing outside the document (before `<html>`, after `</html>`) and markup written by
+  inline scripts (`document.write(...)`) that carries links;
+- runs of many different, mostly empty tags sharing one random id (the "寄生虫" signature of
+  seed 001: `<meter id="l5pbh">`, `<output id="l5pbh">`, ...), with the text that follows;
+- hidden iframes and script redirects (`location.href = ...`, `<meta http-equiv=refresh>`).
+
+Nothing here judges words: the spam lexicon is the check's (it is a setting), so the facts keep
+the text and the links and the check decides. Thresholds that decide (how far off-screen, how
+small a font) are the check's too: a reason carries its measured value. The extraction only
+records; it stays cheap by asking lxml (C) for the few elements that can matter (styled,
+`hidden`, marquee, iframe, ids, inline scripts) instead of walking the tree in Python.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from crawler.facts import EmbedFrame, IdRun, Link, SpamBlock, SpamFacts, make_link
+from crawler.identifiers import normalise_space
+from crawler.jsstrings import script_markup
+from crawler.links import Resolver
+
+TEXT_MAX = 300  # characters of a block's text kept
+SNIPPET_MAX = 400  # characters of a block's HTML kept
+LINKS_MAX = 20  # off-site links kept per block
+BLOCKS_MAX = 20  # blocks kept per page (hidden and off-site each)
+SKELETON_MAX = 60  # skeleton paths kept per page
+# Recorded at these floors; the check applies its own (higher) thresholds from the settings.
+ID_RUN_FLOOR = 5  # elements sharing one id
+ID_RUN_TAGS_FLOOR = 3  # distinct tag names among them
+OFFSET_FLOOR = 100.0  # px: an element further left/up than -this is recorded as off-screen
+
+_GOV_SUFFIXES = (".gov.cn", ".gov")
+
+
+def is_gov_host(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return host == "gov.cn" or host.endswith(_GOV_SUFFIXES)
+
+
+def host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+# -- CSS ------------------------------------------------------------------------------------
+
+_COLOURS = {
+    "white": "#ffffff", "black": "#000000", "red": "#ff0000", "green": "#008000",
+    "blue": "#0000ff", "yellow": "#ffff00", "gray": "#808080", "grey": "#808080",
+    "silver": "#c0c0c0", "transparent": "transparent",
+}  # fmt: skip
+_RGB = re.compile(r"rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)")
+_LENGTH = re.compile(r"^(-?\d*\.?\d+)\s*(px|pt|em|rem|%)?$")
+
+
+def _colour(value: str) -> str:
+    value = value.strip().split()[0] if value.strip() else ""
+    value = value.replace("!important", "")
+    if value.startswith("#"):
+        hexa = value[1:]
+        if len(hexa) == 3:
+            hexa = "".join(ch * 2 for ch in hexa)
+        return "#" + hexa.lower()
+    match = _RGB.match(value)
+    if match:
+        return "#" + "".join(f"{int(v):02x}" for v in match.groups())
+    return _COLOURS.get(value, value)
+
+
+def _px(value: str) -> float | None:
+    match = _LENGTH.match(value.replace("!important", "").strip())
+    if match is None:
+        return None
+    number = float(match.group(1))
+    unit = match.group(2) or "px"
+    if unit in ("em", "rem"):
+        return number * 16
+    if unit == "pt":
+        return number * 4 / 3
+    if unit == "%":
+        return None
+    return number
+
+
+def declarations(style: str) -> dict[str, str]:
+    props: dict[str, str] = {}
+    for part in style.split(";"):
+        name, sep, value = part.partition(":")
+        if sep:
+            props[name.strip().lower()] = value.strip().lower()
+    return props
+
+
+def hiding_reason(style: str) -> str:
+    """Why a style hides its element's content, as "kind" or "kind:value"; "" when it does
+    not. Kinds: display-none, visibility-hidden, offscreen:<px>, zero-size, font-size:<px>,
+    same-colour, text-indent:<px>. The check decides which values hide (its settings)."""
+    lowered = style.lower()
+    props = declarations(lowered)
+    if not props:
+        return ""
+    display = props.get("display", "")
+    if display.startswith("none"):
+        return "display-none"
+    if props.get("visibility", "").startswith("hidden"):
+        return "visibility-hidden"
+    if props.get("position", "").startswith(("absolute", "fixed")):
+        for side in ("left", "top", "right", "bottom"):
+            value = _px(props.get(side, ""))
+            if value is not None and value <= -OFFSET_FLOOR:
+                return f"offscreen:{value:g}"
+    indent = _px(props.get("text-indent", ""))
+    if indent is not None and indent <= -OFFSET_FLOOR:
+        return f"text-indent:{indent:g}"
+    if props.get("overflow", "").startswith("hidden"):
+        for side in ("width", "height"):
+            value = _px(props.get(side, ""))
+            if value is not None and value <= 1:
+                return "zero-size"
+    size = _px(props.get("font-size", ""))
+    if size is not None and size <= 2:
+        return f"font-size:{size:g}"
+    colour = props.get("color")
+    background = props.get("background-color") or props.get("background")
+    if colour and background and _colour(colour) == _colour(background):
+        return "same-colour"
+    return ""
+
+
+_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_SIMPLE_SELECTOR = re.compile(r"^[a-z0-9]*([#.])([A-Za-z_][\w-]*)$")
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
+def stylesheet_rules(css: str) -> dict[str, str]:
+    """Hiding rules of a stylesheet on simple selectors: {".class" or "#id": reason}."""
+    rules: dict[str, str] = {}
+    if "{" not in css:
+        return rules
+    css = _CSS_COMMENT.sub("", css)
+    for selectors, body in _RULE.findall(css):
+        reason = hiding_reason(body)
+        if not reason:
+            continue
+        for selector in selectors.split(","):
+            match = _SIMPLE_SELECTOR.match(selector.strip())
+            if match:
+                rules.setdefault(match.group(1) + match.group(2), reason)
+    return rules
+
+
+# -- the page -------------------------------------------------------------------------------
+
+_REDIRECT = re.compile(
+    r"""(?:(?:window|top|self|parent|document)\s*\.\s*)?location"""
+    r"""(?:\s*\.\s*href)?\s*=\s*["']([^"']+)["']"""
+    r"""|location\s*\.\s*(?:replace|assign)\s*\(\s*["']([^"']+)["']""",
+    re.IGNORECASE,
+)
+_REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.IGNORECASE)
+_DOC_START = re.compile(r"<(?:!doctype|html)[\s>]", re.IGNORECASE)
+_DOC_END = re.compile(r"</html\s*>", re.IGNORECASE)
+_HEADER_NAME = re.compile(r"head|top|logo|banner", re.IGNORECASE)
+_BLANK = re.compile(r"^(?:\s|<!--.*?-->|<\?xml[^>]*>)*$", re.DOTALL)
+
+
+def selector_of(el: etree._Element, depth: int = 4) -> str:
+    """A CSS selector naming the element: its path from the nearest id (or 4 levels)."""
+    parts: list[str] = []
+    node: etree._Element | None = el
+    while node is not None and len(parts) < depth:
+        tag = node.tag if isinstance(node.tag, str) else "node"
+        ident = (node.get("id") or "").strip()
+        if ident and " " not in ident:
+            parts.append(f"{tag}#{ident}")
+            break
+        classes = (node.get("class") or "").split()
+        part = tag + "".join(f".{c}" for c in classes[:2])
+        if tag in ("body", "html"):
+            parts.append(tag)
+            break
+        parent = node.getparent()
+        if parent is not None and not classes:
+            same = [c for c in parent if c.tag == node.tag]
+            if len(same) > 1:
+                part += f":nth-of-type({same.index(node) + 1})"
+        parts.append(part)
+        node = parent
+    return " > ".join(reversed(parts))
+
+
+def _snippet(el: etree._Element) -> str:
+    try:
+        html = etree.tostring(el, encoding="unicode", method="html", with_tail=False)
+    except (ValueError, TypeError):
+        return ""
+    return str(html)[:SNIPPET_MAX]
+
+
+def _text(el: etree._Element) -> str:
+    pieces: list[str] = []
+    size = 0
+    for piece in el.itertext("*", with_tail=True):
+        pieces.append(piece)
+        size += len(piece)
+        if size > TEXT_MAX * 3:
+            break
+    return normalise_space("".join(pieces))[:TEXT_MAX]
+
+
+def _offsite_links(el: etree._Element, resolve: Resolver, page_host: str) -> tuple[Link, ...]:
+    links: list[Link] = []
+    for a in el.iter("a", "area"):
+        url = resolve(a.get("href"))
+        if url is None:
+            continue
+        host = host_of(url)
+        if not host or host == page_host or is_gov_host(host):
+            continue
+        text = normalise_space("".join(a.itertext()) or a.get("title") or "")[:80]
+        links.append(make_link(url, "a", text))
+        if len(links) >= LINKS_MAX:
+            break
+    return tuple(links)
+
+
+def _block(el: etree._Element, resolve: Resolver, page_host: str, *, hidden: str = "",
+           placement: str = "", fingerprint: str = "") -> SpamBlock | None:
+    text = _text(el)
+    links = _offsite_links(el, resolve, page_host)
+    if not text and not links:
+        return None
+    # A long hidden block (a tab pane full of content) keeps no snippet: serialising it would
+    # cost more than everything else here, and its text says what it is.
+    snippet = _snippet(el) if links or len(text) < TEXT_MAX else ""
+    return SpamBlock(selector=selector_of(el), hidden=hidden, placement=placement, text=text,
+                     links=links, snippet=snippet, fingerprint=fingerprint)
+
+
+def _hidden_roots(root: etree._Element) -> dict[etree._Element, str]:
+    found: dict[etree._Element, str] = {}
+    for el in root.xpath("//*[@style or @hidden] | //marquee"):
+        tag = el.tag
+        if tag in ("script", "style", "input", "template", "noscript", "option"):
+            continue
+        reason = ""
+        if el.get("hidden") is not None:
+            reason = "hidden-attr"
+        elif tag == "marquee":
+            reason = _marquee_reason(el)
+        if not reason:
+            style = el.get("style")
+            if style:
+                reason = hiding_reason(style)
+        if reason:
+            found[el] = reason
+    rules: dict[str, str] = {}
+    for style_el in root.iter("style"):
+        if style_el.text:
+            for key, reason in stylesheet_rules(style_el.text).items():
+                rules.setdefault(key, reason)
+    if rules:
+        keys = list(rules)[:40]
+        tests = []
+        for key in keys:
+            name = key[1:]
+            if "'" in name:
+                continue
+            if key[0] == "#":
+                tests.append(f"@id='{name}'")
+            else:
+                tests.append(f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')")
+        if tests:
+            for el in root.xpath(f"//body//*[{' or '.join(tests)}]"):
+                if el in found or el.tag in ("script", "style", "input"):
+                    continue
+                ident = "#" + (el.get("id") or "").strip()
+                reason = rules.get(ident, "")
+                if not reason:
+                    for cls in (el.get("class") or "").split():
+                        reason = rules.get("." + cls, "")
+                        if reason:
+                            break
+                if reason:
+                    found[el] = "style:" + reason
+    # Keep the outermost: a hidden element inside a hidden element adds nothing.
+    outer: dict[etree._Element, str] = {}
+    for el, reason in found.items():
+        parent = el.getparent()
+        while parent is not None and parent not in found:
+            parent = parent.getparent()
+        if parent is None:
+            outer[el] = reason
+    return outer
+
+
+def _marquee_reason(el: etree._Element) -> str:
+    for attr in ("height", "width"):
+        value = _px((el.get(attr) or "").strip())
+        if value is not None and value <= 2:
+            return "marquee-away"
+    amount = _px((el.get("scrollamount") or "").strip())
+    if amount is not None and amount >= 1000:
+        return "marquee-away"
+    return ""
+
+
+def _frame_reason(el: etree._Element, hidden: dict[etree._Element, str]) -> str:
+    for attr in ("width", "height"):
+        value = _px((el.get(attr) or "").strip())
+        if value is not None and value <= 1:
+            return "zero-size"
+    style = el.get("style")
+    if style:
+        props = declarations(style)
+        for side in ("width", "height"):
+            value = _px(props.get(side, ""))
+            if value is not None and value <= 1:
+                return "zero-size"
+    node: etree._Element | None = el
+    while node is not None:
+        reason = hidden.get(node)
+        if reason:
+            return reason
+        node = node.getparent()
+    return ""
+
+
+_FOLLOWING_TEXT = "following::text()[not(parent::script) and not(parent::style)][position() <= 40]"
+
+
+def _id_runs(root: etree._Element) -> list[IdRun]:
+    elements = root.xpath("//body//*[@id]")
+    if len(elements) < ID_RUN_FLOOR:
+        return []
+    counts = Counter(el.get("id") for el in elements)
+    runs: list[IdRun] = []
+    for ident, count in counts.most_common(5):
+        if count < ID_RUN_FLOOR:
+            break
+        members = [el for el in elements if el.get("id") == ident]
+        tags = sorted({el.tag for el in members if isinstance(el.tag, str)})
+        if len(tags) < ID_RUN_TAGS_FLOOR:
+            continue
+        empty = sum(1 for el in members if not (el.text or "").strip())
+        after: list[str] = []
+        size = 0
+        # From the first member on: the run's own tags hold no text, and what they wrap (a
+        # <noframes> swallows the rest of the page as text) or what follows them is the spam.
+        for piece in members[0].xpath(_FOLLOWING_TEXT):
+            after.append(str(piece))
+            size += len(piece)
+            if size > TEXT_MAX:
+                break
+        runs.append(IdRun(
+            id=str(ident)[:40], count=count, tags=tuple(tags[:20]), empty=empty,
+            selector=selector_of(members[0]),
+            text_after=normalise_space("".join(after))[:TEXT_MAX],
+            snippet=_snippet(members[0])[:SNIPPET_MAX],
+        ))
+    return runs
+
+
+def _skeleton(body: etree._Element) -> tuple[list[str], dict[etree._Element, str], int]:
+    """Paths of the body's children and grandchildren (tag#id.class), each element's path,
+    and the index of the first body child that holds the header (-1: none found)."""
+    paths: list[str] = []
+    path_of: dict[etree._Element, str] = {}
+    header_index = -1
+    for index, child in enumerate(body):
+        if not isinstance(child.tag, str):
+            continue
+        top = _name(child)
+        path_of[child] = top
+        if len(paths) < SKELETON_MAX:
+            paths.append(top)
+        if header_index < 0 and (child.tag == "header" or _HEADER_NAME.search(
+                (child.get("id") or "") + " " + (child.get("class") or ""))):
+            header_index = index
+        for grandchild in child:
+            if not isinstance(grandchild.tag, str):
+                continue
+            path = f"{top}>{_name(grandchild)}"
+            path_of[grandchild] = path
+            if len(paths) < SKELETON_MAX and path not in paths:
+                paths.append(path)
+            if header_index < 0 and (grandchild.tag == "header" or _HEADER_NAME.search(
+                    (grandchild.get("id") or "") + " " + (grandchild.get("class") or ""))):
+                header_index = index
+    return paths, path_of, header_index
+
+
+def _name(el: etree._Element) -> str:
+    ident = (el.get("id") or "").strip()
+    classes = (el.get("class") or "").split()
+    return f"{el.tag}{'#' + ident if ident else ''}{'.' + classes[0] if classes else ''}"
+
+
+def _offsite_blocks(body: etree._Element, resolve: Resolver, page_host: str,
+                    path_of: dict[etree._Element, str], header_index: int,
+                    hidden: dict[etree._Element, str]) -> list[SpamBlock]:
+    """The blocks (a body child or grandchild) that link off-site to non-government hosts."""
+    holders: dict[etree._Element, None] = {}
+    for a in body.iter("a"):
+        url = resolve(a.get("href"))
+        if url is None:
+            continue
+        host = host_of(url)
+        if not host or host == page_host or is_gov_host(host):
+            continue
+        node: etree._Element | None = a
+        holder = None
+        while node is not None and node is not body:
+            if node in path_of:
+                holder = node
+                if node.getparent() is not body:
+                    break  # a grandchild: the finer block
+            node = node.getparent()
+        if holder is not None:
+            holders.setdefault(holder, None)
+        if len(holders) >= BLOCKS_MAX:
+            break
+    blocks: list[SpamBlock] = []
+    children = list(body)
+    for holder in holders:
+        top = holder if holder.getparent() is body else holder.getparent()
+        placement = ""
+        if header_index >= 0 and top is not None and children.index(top) < header_index:
+            placement = "before-header"
+        links = _offsite_links(holder, resolve, page_host)
+        fingerprint = path_of[holder] + "|" + ",".join(sorted({host_of(x.url) for x in links}))
+        reason = ""
+        up: etree._Element | None = holder
+        while up is not None:
+            reason = hidden.get(up, "")
+            if reason:
+                break
+            up = up.getparent()
+        block = _block(holder, resolve, page_host, placement=placement,
+                       fingerprint=fingerprint, hidden=reason)
+        if block is not None:
+            blocks.append(block)
+    return blocks
+
+
+def _outside(html: str, resolve: Resolver, page_host: str) -> list[SpamBlock]:
+    """Markup before <html>/<!DOCTYPE> and after </html>."""
+    blocks: list[SpamBlock] = []
+    start = _DOC_START.search(html, 0, 4096 * 4)
+    if start is not None and start.start() > 0:
+        head = html[: start.start()]
+        if not _BLANK.match(head):
+            block = _fragment_block(head, resolve, page_host, "before-html")
+            if block is not None:
+                blocks.append(block)
+    end = None
+    for match in _DOC_END.finditer(html, max(0, len(html) - 200_000)):
+        end = match
+    if end is not None:
+        tail = html[end.end():]
+        if tail.strip() and not _BLANK.match(tail):
+            block = _fragment_block(tail, resolve, page_host, "after-html")
+            if block is not None:
+                blocks.append(block)
+    return blocks
+
+
+def _fragment_block(markup: str, resolve: Resolver, page_host: str,
+                    placement: str) -> SpamBlock | None:
+    markup = markup[:20000]
+    try:
+        root = etree.fromstring(
+            ("<html><body>" + markup + "</body></html>").encode("utf-8", "replace"),
+            parser=etree.HTMLParser(encoding="utf-8"),
+        )
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None
+    if root is None:
+        return None
+    body = next(root.iter("body"), root)
+    block = _block(body, resolve, page_host, placement=placement)
+    if block is None:
+        return None
+    snippet = markup.strip()[:SNIPPET_MAX]
+    return SpamBlock(selector=placement, hidden=block.hidden, placement=placement,
+                     text=block.text, links=block.links, snippet=snippet)
+
+
+def _script_blocks(root: etree._Element, resolve: Resolver, page_host: str
+                   ) -> tuple[list[SpamBlock], list[str]]:
+    """Links written by inline scripts, and the off-page targets scripts redirect to."""
+    blocks: list[SpamBlock] = []
+    redirects: list[str] = []
+    for el in root.iter("script"):
+        code = el.text
+        if el.get("src") or not code:
+            continue
+        if "location" in code:
+            for match in _REDIRECT.finditer(code):
+                url = resolve(match.group(1) or match.group(2))
+                if url is not None and url not in redirects:
+                    redirects.append(url)
+        if "href" not in code.lower() and "%3c" not in code.lower():
+            continue
+        for markup in script_markup(code, el.get("type") or ""):
+            if "href" not in markup.lower():
+                continue
+            try:
+                fragment = etree.fromstring(
+                    ("<html><body>" + markup + "</body></html>").encode("utf-8", "replace"),
+                    parser=etree.HTMLParser(encoding="utf-8"),
+                )
+            except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+                continue
+            if fragment is None:
+                continue
+            body = next(fragment.iter("body"), fragment)
+            links = _offsite_links(body, resolve, page_host)
+            if not links:
+                continue
+            inner = _hidden_roots(fragment)
+            reason = next(iter(inner.values()), "")
+            blocks.append(SpamBlock(
+                selector=selector_of(el), hidden=reason, placement="script",
+                text=_text(body), links=links, snippet=markup.strip()[:SNIPPET_MAX],
+            ))
+            if len(blocks) >= BLOCKS_MAX:
+                return blocks, redirects
+    for el in root.iter("meta"):
+        if (el.get("http-equiv") or "").strip().lower() == "refresh":
+            refresh = _REFRESH_URL.search(el.get("content") or "")
+            url = resolve(refresh.group(1).strip()) if refresh else None
+            if url is not None and url not in redirects:
+                redirects.append(url)
+    return blocks, redirects
+
+
+def find_spam(root: etree._Element, html: str, url: str, resolve: Resolver) -> SpamFacts:
+    """The spam and hijack signals of a parsed page (`html` is the raw text it came from)."""
+    page_host = host_of(url)
+    hidden = _hidden_roots(root)
+    hidden_blocks: list[SpamBlock] = []
+    for el, reason in hidden.items():
+        if el.tag == "iframe":
+            continue
+        block = _block(el, resolve, page_host, hidden=reason)
+        if block is not None:
+            hidden_blocks.append(block)
+            if len(hidden_blocks) >= BLOCKS_MAX:
+                break
+    frames: list[EmbedFrame] = []
+    for el in root.iter("iframe", "frame"):
+        reason = _frame_reason(el, hidden)
+        src = resolve(el.get("src"))
+        if reason and src is not None:
+            frames.append(EmbedFrame(url=src, selector=selector_of(el), hidden=reason,
+                                     snippet=_snippet(el)[:SNIPPET_MAX]))
+    body = next(root.iter("body"), None)
+    skeleton: list[str] = []
+    offsite: list[SpamBlock] = []
+    if body is not None:
+        skeleton, path_of, header_index = _skeleton(body)
+        offsite = _offsite_blocks(body, resolve, page_host, path_of, header_index, hidden)
+    scripted, redirects = _script_blocks(root, resolve, page_host)
+    return SpamFacts(
+        hidden=tuple(hidden_blocks),
+        offsite=tuple(offsite[:BLOCKS_MAX]),
+        outside=tuple(_outside(html, resolve, page_host)),
+        scripted=tuple(scripted),
+        id_runs=tuple(_id_runs(root)),
+        frames=tuple(frames[:BLOCKS_MAX]),
+        redirects=tuple(redirects[:BLOCKS_MAX]),
+        skeleton=tuple(skeleton),
+    )
