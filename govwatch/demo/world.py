@@ -36,7 +36,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import jinja2
 import yaml
 
-from govwatch.demo import assets, content, contentpages, oracle, timeliness
+from govwatch.demo import assets, content, contentpages, oracle, spam, timeliness
 from govwatch.demo.sites import (
     DEAD_REASONS,
     DNS_FAIL_HOST,
@@ -97,6 +97,7 @@ CHECKS_ISSUE12 = (
     "content.fake-dates",
     "interaction.unanswered",
     "service.guide-incomplete",
+    *spam.CHECKS,
 )
 CHECKS = tuple(sorted(CHECKS_ISSUE2 + CHECKS_ISSUE3 + CHECKS_ISSUE12))
 
@@ -1274,7 +1275,7 @@ def _behaviours(
             },
         }
     )
-    for host in SERVICE_HOSTS:
+    for host in (*SERVICE_HOSTS, *spam.SPAM_HOSTS):
         hosts[host] = {
             "site": None,
             "charset": "utf-8",
@@ -1443,13 +1444,35 @@ def _timeliness_facts(
     return columns, homes, archived, articles, reposts
 
 
+def _spam_pages(site: _Site) -> list[str]:
+    """The site's listed articles in a stable order: where the spam plants go."""
+    paths = {a.path for c in site.columns.values() if not c.archived for a in c.listed()}
+    return sorted(paths)
+
+
+def _plant_spam(sites: dict[str, _Site]) -> list[tuple[str, str, str, str]]:
+    """Write the spam and hijack plants into their pages; the findings they must raise."""
+    found: list[tuple[str, str, str, str]] = []
+    for plant in spam.PLANTS:
+        site = sites[plant.site]
+        path = _spam_pages(site)[plant.article]
+        charset = site.spec.charset
+        html = site.files[path].decode(charset)
+        edited = plant.edit(html).replace("{hunan}", sites["hunan"].spec.url)
+        site.files[path] = edited.encode(charset)
+        url = _abs(site.spec, path)
+        found.extend((plant.site, check, url, url) for check in plant.findings)
+    return found
+
+
 def _expected(
     sites: dict[str, _Site],
     placed: list[tuple[str, str, str, str]],
     healthy: list[str],
     extra: tuple[contentpages.ExtraPage, ...] = (),
+    planted: tuple[tuple[str, str, str, str], ...] = (),
 ) -> dict[str, Any]:
-    findings: set[tuple[str, str, str, str]] = set()
+    findings: set[tuple[str, str, str, str]] = set(planted)
     severities: dict[tuple[str, str, str, str], str] = {}
     for page in extra:
         url = _abs(sites[page.site].spec, page.path)
@@ -1643,15 +1666,16 @@ def build_world(root: Path) -> World:
         renderer.render_site(site)
     for page in extra:
         renderer.extra_page(sites[page.site], page)
+    planted = _plant_spam(sites)
     table, bodies = _behaviours(sites, renderer)
-    expected = _expected(sites, placed, healthy, extra)
+    expected = _expected(sites, placed, healthy, extra, tuple(planted))
 
     for name in ("www", "errors"):
         shutil.rmtree(root / name, ignore_errors=True)
     for site in sites.values():
         for url_path, data in site.files.items():
             _write(root / "www" / site.spec.host / _file_name(url_path), data)
-    for host, files in _service_files(renderer).items():
+    for host, files in [*_service_files(renderer).items(), *spam.host_files().items()]:
         for url_path, data in files.items():
             _write(root / "www" / host / _file_name(url_path), data)
     for name, data in bodies.items():
