@@ -116,13 +116,19 @@ def _base_url(root: etree._Element, url: str) -> str:
     return url
 
 
-def _script_fragments(root: etree._Element) -> list[etree._Element]:
-    """Parsed markup written by inline scripts, only where it can hold what we look for."""
+def _script_fragments(
+    root: etree._Element, written: list[tuple[etree._Element, list[str]]]
+) -> list[etree._Element]:
+    """Parsed markup written by inline scripts, only where it can hold what we look for;
+    every script's markup is appended to `written` (crawler.spam reads its links)."""
     fragments: list[etree._Element] = []
     for el in root.iter("script"):
         if el.get("src") or not el.text:
             continue
-        for markup in script_markup(el.text, el.get("type") or ""):
+        markups = script_markup(el.text, el.get("type") or "")
+        if markups:
+            written.append((el, markups))
+        for markup in markups:
             lowered = markup.lower()
             if "conac" in lowered or "jiucuo" in lowered or has_identifier_mark(markup):
                 parsed = _parse(markup)
@@ -157,7 +163,8 @@ def extract(url: str, html: str) -> PageFacts:
     scan_marks(root.iter(*MARK_TAGS), resolve, marks)
     script_texts: list[str] = []
     scan_texts = [visible]
-    for fragment in _script_fragments(root):
+    written: list[tuple[etree._Element, list[str]]] = []
+    for fragment in _script_fragments(root, written):
         scan_marks(fragment.iter(*MARK_TAGS), resolve, marks)
         text = walk_text(fragment, regions=False).text()
         scan_texts.append(text)
@@ -235,7 +242,7 @@ def extract(url: str, html: str) -> PageFacts:
         messages=find_messages(root, visible, resolve),
         guide=guide,
         guide_labels=find_guide_labels(root) if guide else (),
-        spam=find_spam(root, html, url, resolve),
+        spam=find_spam(root, html, url, resolve, anchors, written),
     )
 
 

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from lxml import etree
 
 from crawler.facts import EmbedFrame, IdRun, Link, SpamBlock, SpamFacts, make_link
 from crawler.identifiers import normalise_space
-from crawler.jsstrings import script_markup
-from crawler.links import Resolver
+from crawler.links import Anchor, Resolver
 
 TEXT_MAX = 300  # characters of a block's text kept
 SNIPPET_MAX = 400  # characters of a block's HTML kept
@@ -53,6 +53,7 @@ def is_gov_host(host: str) -> bool:
     return host == "gov.cn" or host.endswith(_GOV_SUFFIXES)
 
 
+@lru_cache(maxsize=8192)
 def host_of(url: str) -> str:
     try:
         return (urlsplit(url).hostname or "").lower()
@@ -109,11 +110,19 @@ def declarations(style: str) -> dict[str, str]:
     return props
 
 
+_MAY_HIDE = re.compile(r"none|hidden|:\s*-\d|font-size\s*:\s*[0-2](?![\d.])|background")
+
+
+@lru_cache(maxsize=4096)
 def hiding_reason(style: str) -> str:
     """Why a style hides its element's content, as "kind" or "kind:value"; "" when it does
     not. Kinds: display-none, visibility-hidden, offscreen:<px>, zero-size, font-size:<px>,
-    same-colour, text-indent:<px>. The check decides which values hide (its settings)."""
+    same-colour, text-indent:<px>. The check decides which values hide (its settings).
+    Memoised, and most styles are dismissed by one regex search: pages repeat their styles
+    and few of them hide anything."""
     lowered = style.lower()
+    if _MAY_HIDE.search(lowered) is None:
+        return ""
     props = declarations(lowered)
     if not props:
         return ""
@@ -150,6 +159,7 @@ _SIMPLE_SELECTOR = re.compile(r"^[a-z0-9]*([#.])([A-Za-z_][\w-]*)$")
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 
 
+@lru_cache(maxsize=256)
 def stylesheet_rules(css: str) -> dict[str, str]:
     """Hiding rules of a stylesheet on simple selectors: {".class" or "#id": reason}."""
     rules: dict[str, str] = {}
@@ -170,11 +180,9 @@ def stylesheet_rules(css: str) -> dict[str, str]:
 # -- the page -------------------------------------------------------------------------------
 
 _REDIRECT = re.compile(
-    r"""(?:(?:window|top|self|parent|document)\s*\.\s*)?location"""
-    r"""(?:\s*\.\s*href)?\s*=\s*["']([^"']+)["']"""
+    r"""location(?:\s*\.\s*href)?\s*=\s*["']([^"']+)["']"""
     r"""|location\s*\.\s*(?:replace|assign)\s*\(\s*["']([^"']+)["']""",
-    re.IGNORECASE,
-)
+)  # JavaScript is case-sensitive
 _REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\";]+)", re.IGNORECASE)
 _DOC_START = re.compile(r"<(?:!doctype|html)[\s>]", re.IGNORECASE)
 _DOC_END = re.compile(r"</html\s*>", re.IGNORECASE)
@@ -199,20 +207,53 @@ def selector_of(el: etree._Element, depth: int = 4) -> str:
             break
         parent = node.getparent()
         if parent is not None and not classes:
-            same = [c for c in parent if c.tag == node.tag]
-            if len(same) > 1:
-                part += f":nth-of-type({same.index(node) + 1})"
+            part += f":nth-child({parent.index(node) + 1})"
         parts.append(part)
         node = parent
     return " > ".join(reversed(parts))
 
 
 def _snippet(el: etree._Element) -> str:
-    try:
-        html = etree.tostring(el, encoding="unicode", method="html", with_tail=False)
-    except (ValueError, TypeError):
-        return ""
-    return str(html)[:SNIPPET_MAX]
+    """The element's HTML, cut at SNIPPET_MAX characters without serialising the rest."""
+    out: list[str] = []
+    _serialise(el, out, [SNIPPET_MAX])
+    return "".join(out)[:SNIPPET_MAX]
+
+
+def _serialise(el: etree._Element, out: list[str], budget: list[int]) -> None:
+    if budget[0] <= 0:
+        return
+    if not isinstance(el.tag, str):  # a comment or processing instruction
+        return
+    if len(el) == 0:
+        try:
+            piece = str(etree.tostring(el, encoding="unicode", method="html", with_tail=False))
+        except (ValueError, TypeError):
+            piece = ""
+        out.append(piece[: budget[0]])
+        budget[0] -= len(piece)
+        return
+    attrs = "".join(f' {k}="{_attr(str(v))}"' for k, v in el.attrib.items())
+    piece = f"<{el.tag}{attrs}>{_escape(el.text or '')}"
+    out.append(piece)
+    budget[0] -= len(piece)
+    for child in el:
+        _serialise(child, out, budget)
+        if budget[0] <= 0:
+            return
+        if child.tail:
+            out.append(_escape(child.tail))
+            budget[0] -= len(child.tail)
+    out.append(f"</{el.tag}>")
+    budget[0] -= len(el.tag) + 3
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attr(value: str) -> str:
+    return _escape(value).replace('"', "&quot;")
 
 
 def _text(el: etree._Element) -> str:
@@ -255,52 +296,65 @@ def _block(el: etree._Element, resolve: Resolver, page_host: str, *, hidden: str
                      links=links, snippet=snippet, fingerprint=fingerprint)
 
 
-def _hidden_roots(root: etree._Element) -> dict[etree._Element, str]:
-    found: dict[etree._Element, str] = {}
-    for el in root.xpath("//*[@style or @hidden] | //marquee"):
-        tag = el.tag
-        if tag in ("script", "style", "input", "template", "noscript", "option"):
-            continue
-        reason = ""
-        if el.get("hidden") is not None:
-            reason = "hidden-attr"
-        elif tag == "marquee":
-            reason = _marquee_reason(el)
-        if not reason:
-            style = el.get("style")
-            if style:
-                reason = hiding_reason(style)
+def _rule_reason(el: etree._Element, rules: dict[str, str]) -> str:
+    ident = el.get("id")
+    if ident:
+        reason = rules.get("#" + ident.strip(), "")
         if reason:
-            found[el] = reason
+            return reason
+    classes = el.get("class")
+    if classes:
+        for cls in classes.split():
+            reason = rules.get("." + cls, "")
+            if reason:
+                return reason
+    return ""
+
+
+_NOT_BLOCKS = frozenset({"script", "style", "input", "template", "noscript", "option"})
+_STYLED = etree.XPath("//*[@style or @hidden] | //marquee")
+
+
+def _hidden_roots(root: etree._Element, candidates: list[etree._Element]
+                  ) -> dict[etree._Element, str]:
+    """The outermost hidden elements and why; <style> rules are tried on `candidates` and
+    their ancestors only."""
+    found: dict[etree._Element, str] = {}
+    for el in _STYLED(root):
+        style = el.get("style")
+        reason = hiding_reason(style) if style else ""  # memoised: usually a dict lookup
+        if not reason:
+            if el.get("hidden") is not None:
+                reason = "hidden-attr"
+            elif el.tag == "marquee":
+                reason = _marquee_reason(el)
+            if not reason:
+                continue
+        tag = el.tag
+        if tag in _NOT_BLOCKS:
+            continue
+        if len(el) == 0 and tag not in ("iframe", "frame") and not (el.text or "").strip():
+            continue  # an empty hidden element hides nothing
+        found[el] = reason
     rules: dict[str, str] = {}
     for style_el in root.iter("style"):
         if style_el.text:
             for key, reason in stylesheet_rules(style_el.text).items():
                 rules.setdefault(key, reason)
-    if rules:
-        keys = list(rules)[:40]
-        tests = []
-        for key in keys:
-            name = key[1:]
-            if "'" in name:
-                continue
-            if key[0] == "#":
-                tests.append(f"@id='{name}'")
-            else:
-                tests.append(f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')")
-        if tests:
-            for el in root.xpath(f"//body//*[{' or '.join(tests)}]"):
-                if el in found or el.tag in ("script", "style", "input"):
-                    continue
-                ident = "#" + (el.get("id") or "").strip()
-                reason = rules.get(ident, "")
-                if not reason:
-                    for cls in (el.get("class") or "").split():
-                        reason = rules.get("." + cls, "")
-                        if reason:
-                            break
-                if reason:
-                    found[el] = "style:" + reason
+    if rules and candidates:
+        # Stylesheet rules are applied only around off-site links: looking every element's
+        # classes up would cost more than the rest of the extraction, and a block hidden by
+        # a class rule matters to the checks when it links somewhere.
+        visited: set[etree._Element] = set()
+        for candidate in candidates:
+            node: etree._Element | None = candidate
+            while node is not None and node not in visited:
+                visited.add(node)
+                if node not in found:
+                    reason = _rule_reason(node, rules)
+                    if reason:
+                        found[node] = "style:" + reason
+                node = node.getparent()
     # Keep the outermost: a hidden element inside a hidden element adds nothing.
     outer: dict[etree._Element, str] = {}
     for el, reason in found.items():
@@ -347,16 +401,17 @@ def _frame_reason(el: etree._Element, hidden: dict[etree._Element, str]) -> str:
 _FOLLOWING_TEXT = "following::text()[not(parent::script) and not(parent::style)][position() <= 40]"
 
 
+_IDS = etree.XPath("//body//@id")
+_WITH_ID = etree.XPath("//body//*[@id = $id]")
+
+
 def _id_runs(root: etree._Element) -> list[IdRun]:
-    elements = root.xpath("//body//*[@id]")
-    if len(elements) < ID_RUN_FLOOR:
-        return []
-    counts = Counter(el.get("id") for el in elements)
+    counts = Counter(_IDS(root))
     runs: list[IdRun] = []
     for ident, count in counts.most_common(5):
         if count < ID_RUN_FLOOR:
             break
-        members = [el for el in elements if el.get("id") == ident]
+        members = [el for el in _WITH_ID(root, id=ident)]
         tags = sorted({el.tag for el in members if isinstance(el.tag, str)})
         if len(tags) < ID_RUN_TAGS_FLOOR:
             continue
@@ -414,18 +469,12 @@ def _name(el: etree._Element) -> str:
     return f"{el.tag}{'#' + ident if ident else ''}{'.' + classes[0] if classes else ''}"
 
 
-def _offsite_blocks(body: etree._Element, resolve: Resolver, page_host: str,
+def _offsite_blocks(body: etree._Element, anchors: list[Anchor],
                     path_of: dict[etree._Element, str], header_index: int,
                     hidden: dict[etree._Element, str]) -> list[SpamBlock]:
     """The blocks (a body child or grandchild) that link off-site to non-government hosts."""
-    holders: dict[etree._Element, None] = {}
-    for a in body.iter("a"):
-        url = resolve(a.get("href"))
-        if url is None:
-            continue
-        host = host_of(url)
-        if not host or host == page_host or is_gov_host(host):
-            continue
+    holders: dict[etree._Element, list[Link]] = {}
+    for a, url, text in anchors:
         node: etree._Element | None = a
         holder = None
         while node is not None and node is not body:
@@ -434,18 +483,22 @@ def _offsite_blocks(body: etree._Element, resolve: Resolver, page_host: str,
                 if node.getparent() is not body:
                     break  # a grandchild: the finer block
             node = node.getparent()
-        if holder is not None:
-            holders.setdefault(holder, None)
-        if len(holders) >= BLOCKS_MAX:
-            break
+        if holder is None:
+            continue
+        links = holders.get(holder)
+        if links is None:
+            if len(holders) >= BLOCKS_MAX:
+                continue
+            links = holders[holder] = []
+        if len(links) < LINKS_MAX:
+            links.append(make_link(url, "a", text[:80]))
     blocks: list[SpamBlock] = []
     children = list(body)
-    for holder in holders:
+    for holder, links in holders.items():
         top = holder if holder.getparent() is body else holder.getparent()
         placement = ""
         if header_index >= 0 and top is not None and children.index(top) < header_index:
             placement = "before-header"
-        links = _offsite_links(holder, resolve, page_host)
         fingerprint = path_of[holder] + "|" + ",".join(sorted({host_of(x.url) for x in links}))
         reason = ""
         up: etree._Element | None = holder
@@ -454,10 +507,9 @@ def _offsite_blocks(body: etree._Element, resolve: Resolver, page_host: str,
             if reason:
                 break
             up = up.getparent()
-        block = _block(holder, resolve, page_host, placement=placement,
-                       fingerprint=fingerprint, hidden=reason)
-        if block is not None:
-            blocks.append(block)
+        blocks.append(SpamBlock(selector=selector_of(holder), hidden=reason,
+                                placement=placement, text=_text(holder), links=tuple(links),
+                                snippet=_snippet(holder), fingerprint=fingerprint))
     return blocks
 
 
@@ -471,9 +523,8 @@ def _outside(html: str, resolve: Resolver, page_host: str) -> list[SpamBlock]:
             block = _fragment_block(head, resolve, page_host, "before-html")
             if block is not None:
                 blocks.append(block)
-    end = None
-    for match in _DOC_END.finditer(html, max(0, len(html) - 200_000)):
-        end = match
+    at = max(html.rfind("</html"), html.rfind("</HTML"), html.rfind("</Html"))
+    end = _DOC_END.match(html, at) if at >= 0 else None
     if end is not None:
         tail = html[end.end():]
         if tail.strip() and not _BLANK.match(tail):
@@ -504,24 +555,22 @@ def _fragment_block(markup: str, resolve: Resolver, page_host: str,
                      text=block.text, links=block.links, snippet=snippet)
 
 
-def _script_blocks(root: etree._Element, resolve: Resolver, page_host: str
-                   ) -> tuple[list[SpamBlock], list[str]]:
-    """Links written by inline scripts, and the off-page targets scripts redirect to."""
+def _script_blocks(root: etree._Element, written: list[tuple[etree._Element, list[str]]],
+                   resolve: Resolver, page_host: str) -> tuple[list[SpamBlock], list[str]]:
+    """Links written by inline scripts (`written`: each script's markup, from
+    crawler.jsstrings), and the targets scripts and meta refreshes send visitors to."""
     blocks: list[SpamBlock] = []
     redirects: list[str] = []
     for el in root.iter("script"):
         code = el.text
-        if el.get("src") or not code:
-            continue
-        if "location" in code:
+        if code and "location" in code and not el.get("src"):
             for match in _REDIRECT.finditer(code):
                 url = resolve(match.group(1) or match.group(2))
                 if url is not None and url not in redirects:
                     redirects.append(url)
-        if "href" not in code.lower() and "%3c" not in code.lower():
-            continue
-        for markup in script_markup(code, el.get("type") or ""):
-            if "href" not in markup.lower():
+    for el, markups in written:
+        for markup in markups:
+            if "href" not in markup and "HREF" not in markup:
                 continue
             try:
                 fragment = etree.fromstring(
@@ -536,14 +585,14 @@ def _script_blocks(root: etree._Element, resolve: Resolver, page_host: str
             links = _offsite_links(body, resolve, page_host)
             if not links:
                 continue
-            inner = _hidden_roots(fragment)
+            inner = _hidden_roots(fragment, [])
             reason = next(iter(inner.values()), "")
             blocks.append(SpamBlock(
                 selector=selector_of(el), hidden=reason, placement="script",
                 text=_text(body), links=links, snippet=markup.strip()[:SNIPPET_MAX],
             ))
             if len(blocks) >= BLOCKS_MAX:
-                return blocks, redirects
+                break
     for el in root.iter("meta"):
         if (el.get("http-equiv") or "").strip().lower() == "refresh":
             refresh = _REFRESH_URL.search(el.get("content") or "")
@@ -553,19 +602,45 @@ def _script_blocks(root: etree._Element, resolve: Resolver, page_host: str
     return blocks, redirects
 
 
-def find_spam(root: etree._Element, html: str, url: str, resolve: Resolver) -> SpamFacts:
-    """The spam and hijack signals of a parsed page (`html` is the raw text it came from)."""
+def find_spam(root: etree._Element, html: str, url: str, resolve: Resolver,
+              anchors: list[Anchor], written: list[tuple[etree._Element, list[str]]]
+              ) -> SpamFacts:
+    """The spam and hijack signals of a parsed page (`html` is the raw text it came from,
+    `anchors` its <a> elements as crawler.links.find_links listed them, `written` the markup
+    of its inline scripts as crawler.jsstrings.script_markup read it)."""
     page_host = host_of(url)
-    hidden = _hidden_roots(root)
+    offsite_anchors = [
+        anchor for anchor in anchors
+        if (host := host_of(anchor[1])) and host != page_host and not is_gov_host(host)
+    ]
+    hidden = _hidden_roots(root, [anchor[0] for anchor in offsite_anchors])
+    # The off-site links of each hidden element, found from the links upwards.
+    hidden_links: dict[etree._Element, list[Link]] = {}
+    for a, link_url, text in offsite_anchors:
+        node: etree._Element | None = a
+        while node is not None:
+            if node in hidden:
+                links = hidden_links.setdefault(node, [])
+                if len(links) < LINKS_MAX:
+                    links.append(make_link(link_url, "a", text[:80]))
+                break
+            node = node.getparent()
     hidden_blocks: list[SpamBlock] = []
     for el, reason in hidden.items():
-        if el.tag == "iframe":
+        if el.tag in ("iframe", "frame"):
             continue
-        block = _block(el, resolve, page_host, hidden=reason)
-        if block is not None:
-            hidden_blocks.append(block)
-            if len(hidden_blocks) >= BLOCKS_MAX:
-                break
+        text = _text(el)
+        found = tuple(hidden_links.get(el, ()))
+        if not found and len(text) < 2:
+            continue
+        # Only a block that links off-site keeps a snippet: serialising every hidden menu
+        # and tab pane would cost more than everything else here, and its text says enough.
+        hidden_blocks.append(SpamBlock(
+            selector=selector_of(el), hidden=reason, text=text, links=found,
+            snippet=_snippet(el) if found else "",
+        ))
+        if len(hidden_blocks) >= BLOCKS_MAX:
+            break
     frames: list[EmbedFrame] = []
     for el in root.iter("iframe", "frame"):
         reason = _frame_reason(el, hidden)
@@ -578,8 +653,8 @@ def find_spam(root: etree._Element, html: str, url: str, resolve: Resolver) -> S
     offsite: list[SpamBlock] = []
     if body is not None:
         skeleton, path_of, header_index = _skeleton(body)
-        offsite = _offsite_blocks(body, resolve, page_host, path_of, header_index, hidden)
-    scripted, redirects = _script_blocks(root, resolve, page_host)
+        offsite = _offsite_blocks(body, offsite_anchors, path_of, header_index, hidden)
+    scripted, redirects = _script_blocks(root, written, resolve, page_host)
     return SpamFacts(
         hidden=tuple(hidden_blocks),
         offsite=tuple(offsite[:BLOCKS_MAX]),
