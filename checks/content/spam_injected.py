@@ -9,8 +9,9 @@ or trimmed by the settings; see checks.content.spamwords). A page is a finding w
   off-site links' anchor text or host matches the lexicon, or whose text holds at least
   `min_words` lexicon phrases;
 - markup before <html> or after </html>, or written by an inline script, with such links or
-  words, or with at least `min_offsite_links` links to non-government hosts (script-written
-  markup that hides itself counts with any such link);
+  a lexicon phrase in its text; markup outside the document also with at least
+  `min_offsite_links` links to non-government hosts (sites write their friend-link lists and
+  old-browser warnings by script, so script-written markup needs the lexicon);
 - a block before the page's header, or a block that the site's other pages of the same template
   (skeleton similarity >= `template_similarity`, at least `template_min_peers` of them) do not
   have, that links off-site and whose text holds a lexicon phrase;
@@ -199,8 +200,10 @@ def _judge(page: PageRef, spam: SpamFacts, site: _Site, lex: Lexicon,
         hidden = hidden_why(block.hidden, options) if block.hidden else ""
         if hidden:
             why += f"，且被隐藏：{hidden}"
-        if (hosts or text_words or len(all_hosts) >= int(options["min_offsite_links"])
-                or (hidden and all_hosts)):
+        # Outside the document, many off-site links are enough; a script-written block (a
+        # friend-links list, an old-browser warning) needs the lexicon.
+        many = block.placement != "script" and len(all_hosts) >= int(options["min_offsite_links"])
+        if hosts or text_words or many:
             add(block, why, list(dict.fromkeys(link_words + text_words)), hosts or all_hosts)
     for block in spam.offsite:
         link_words, hosts = _spam_links(block, lex)
