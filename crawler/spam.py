@@ -469,6 +469,9 @@ def _name(el: etree._Element) -> str:
     return f"{el.tag}{'#' + ident if ident else ''}{'.' + classes[0] if classes else ''}"
 
 
+_INLINE = frozenset({"a", "span", "font", "b", "strong", "em", "i", "u", "img", "small", "br"})
+
+
 def _offsite_blocks(body: etree._Element, anchors: list[Anchor],
                     path_of: dict[etree._Element, str], header_index: int,
                     hidden: dict[etree._Element, str]) -> list[SpamBlock]:
@@ -480,8 +483,8 @@ def _offsite_blocks(body: etree._Element, anchors: list[Anchor],
         while node is not None and node is not body:
             if node in path_of:
                 holder = node
-                if node.getparent() is not body:
-                    break  # a grandchild: the finer block
+                if node.getparent() is not body and node.tag not in _INLINE:
+                    break  # a grandchild block: the finer block
             node = node.getparent()
         if holder is None:
             continue

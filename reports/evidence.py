@@ -37,6 +37,10 @@ EVIDENCE_LABELS = {
     "present": "已具备要素数", "incomplete_guides": "要素缺失的办事指南数",
     "probed_at": "探测时间", "not_after": "证书到期时间", "issuer": "证书签发者",
     "days_left": "剩余天数", "problem": "问题",
+    # content.spam-injected / content.malicious-embed
+    "why": "判定依据", "selector": "元素（CSS 选择器）", "words": "命中词", "snippet": "HTML 片段",
+    "excerpt": "区块文字", "blocks": "可疑区块", "blocks_total": "可疑区块数",
+    "embeds": "可疑嵌入", "embeds_total": "可疑嵌入数",
 }
 # Enumerated evidence values as webmasters read them, by key.
 EVIDENCE_VALUES: dict[str, dict[str, str]] = {
@@ -61,12 +65,16 @@ EVIDENCE_MAX = 300
 
 
 def _record(record: dict[str, Any]) -> str:
-    """One record of a list (an ad, a message, a changed item) with labelled fields."""
+    """One record of a list (an ad, a message, a changed item, a suspicious block) with
+    labelled fields; a list inside it is joined with 、."""
     parts = []
     for key, value in record.items():
-        if value in ("", None, False):
+        if value in ("", None, False, [], ()):
             continue
-        text = EVIDENCE_VALUES.get(key, {}).get(str(value), str(value))
+        if type(value) is list or type(value) is tuple:
+            text = "、".join(map(str, value))
+        else:
+            text = EVIDENCE_VALUES.get(key, {}).get(str(value), str(value))
         parts.append(f"{EVIDENCE_LABELS.get(key, key)}: {text}")
     return "，".join(parts)
 

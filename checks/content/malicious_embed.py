@@ -119,5 +119,13 @@ def check(site: SiteSnapshot, ctx: Context) -> Iterator[Finding]:
             url=page.url,
             page=page.url,
             message=f"网页疑似被挂马：{items[0]['why']}（{items[0]['host']}）",
-            evidence={"items": items[:limit], "items_total": len(items), "hosts": hosts},
+            evidence={
+                "why": items[0]["why"],
+                "url": items[0]["url"],
+                "selector": items[0]["selector"],
+                "snippet": items[0]["snippet"],
+                "hosts": hosts,
+                "embeds_total": len(items),
+                "embeds": items[:limit],
+            },
         )

@@ -180,7 +180,7 @@ def _judge(page: PageRef, spam: SpamFacts, site: _Site, lex: Lexicon,
             "why": why,
             "words": words[:10],
             "hosts": hosts[:10],
-            "text": block.text[:120],
+            "excerpt": block.text[:120],
             "snippet": block.snippet[:cut],
         })
 
@@ -238,7 +238,7 @@ def _judge(page: PageRef, spam: SpamFacts, site: _Site, lex: Lexicon,
                 f"{'、'.join(run.tags[:8])}）共用 id=\"{run.id}\"，为“寄生虫”篡改特征",
                 "words": words[:10],
                 "hosts": [],
-                "text": run.text_after[:120],
+                "excerpt": run.text_after[:120],
                 "snippet": run.snippet[:cut],
             })
     return found
@@ -266,9 +266,13 @@ def check(site: SiteSnapshot, ctx: Context) -> Iterator[Finding]:
             page=page.url,
             message=message,
             evidence={
-                "blocks": blocks[:limit],
-                "blocks_total": len(blocks),
+                # The first block's facts first, for people; every block after, for tools.
+                "why": blocks[0]["why"],
+                "selector": blocks[0]["selector"],
                 "words": words[:20],
                 "hosts": hosts[:20],
+                "snippet": blocks[0]["snippet"] or blocks[0]["excerpt"],
+                "blocks_total": len(blocks),
+                "blocks": blocks[:limit],
             },
         )
