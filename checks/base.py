@@ -230,6 +230,9 @@ class SiteSnapshot:
     probes: tuple[ProbeResult, ...] = ()
     # The link-check caps the crawl reached for this site (None: none reached).
     link_cap: LinkCap | None = None
+    # The site's own stylesheets fetched in the crawl: URL -> their hiding rules on simple
+    # selectors ({".class" or "#id": reason}, crawler.spam.stylesheet_rules).
+    stylesheets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def result(self, url: str) -> LinkResult | None:
         return self.results.get(url)

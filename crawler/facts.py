@@ -14,6 +14,9 @@ from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 FACTS_VERSION = 3
+# The key of a stylesheet's stored facts (its hiding rules; crawler.spam.stylesheet_facts):
+# store.snapshot gives those to SiteSnapshot.stylesheets instead of a page's facts.
+STYLESHEET_KEY = "_stylesheet"
 
 # Link kinds, named after the markup that carries them; "attachment" is an <a>/<area> whose
 # target is a document (.pdf, .doc, .xls, ...), which is verified but never parsed.
@@ -92,6 +95,9 @@ class SpamBlock:
     links: tuple[Link, ...] = ()  # its links to non-government hosts other than the page's
     snippet: str = ""  # its HTML, <= 400 chars (raw: escape it when showing it)
     fingerprint: str = ""  # skeleton path | linked hosts, for off-site link blocks
+    # ".class" / "#id" of the element and its ancestors (off-site link blocks), to which the
+    # check applies the rules of the site's own stylesheets.
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +138,8 @@ class SpamFacts:
     def from_dict(cls, data: dict[str, Any]) -> SpamFacts:
         def blocks(raw: Any) -> tuple[SpamBlock, ...]:
             return tuple(
-                SpamBlock(**{**b, "links": tuple(Link(**x) for x in b.get("links", ()))})
+                SpamBlock(**{**b, "links": tuple(Link(**x) for x in b.get("links", ())),
+                             "names": tuple(b.get("names", ()))})
                 for b in raw or ()
             )
 

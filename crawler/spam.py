@@ -27,11 +27,20 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
 
-from crawler.facts import EmbedFrame, IdRun, Link, SpamBlock, SpamFacts, make_link
+from crawler.facts import (
+    STYLESHEET_KEY,
+    EmbedFrame,
+    IdRun,
+    Link,
+    SpamBlock,
+    SpamFacts,
+    make_link,
+)
 from crawler.identifiers import normalise_space
 from crawler.links import Anchor, Resolver
 
@@ -44,6 +53,8 @@ SKELETON_MAX = 60  # skeleton paths kept per page
 ID_RUN_FLOOR = 5  # elements sharing one id
 ID_RUN_TAGS_FLOOR = 3  # distinct tag names among them
 OFFSET_FLOOR = 100.0  # px: an element further left/up than -this is recorded as off-screen
+STYLESHEET_MAX = 2 * 1024 * 1024  # bytes of a stylesheet read
+STYLESHEET_RULES_MAX = 500  # hiding rules kept per stylesheet
 
 _GOV_SUFFIXES = (".gov.cn", ".gov")
 
@@ -175,6 +186,16 @@ def stylesheet_rules(css: str) -> dict[str, str]:
             if match:
                 rules.setdefault(match.group(1) + match.group(2), reason)
     return rules
+
+
+def stylesheet_facts(body: bytes, charset: str | None = None) -> dict[str, Any]:
+    """What is stored of one of the site's own stylesheets: its hiding rules (see
+    crawler.facts.STYLESHEET_KEY)."""
+    try:
+        css = body[:STYLESHEET_MAX].decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        css = body[:STYLESHEET_MAX].decode("utf-8", errors="replace")
+    return {STYLESHEET_KEY: dict(list(stylesheet_rules(css).items())[:STYLESHEET_RULES_MAX])}
 
 
 # -- the page -------------------------------------------------------------------------------
@@ -469,6 +490,20 @@ def _name(el: etree._Element) -> str:
     return f"{el.tag}{'#' + ident if ident else ''}{'.' + classes[0] if classes else ''}"
 
 
+def _names(el: etree._Element, body: etree._Element) -> tuple[str, ...]:
+    """".class" and "#id" of the element and its ancestors below <body>: a stylesheet rule on
+    any of them hides the block."""
+    names: list[str] = []
+    node: etree._Element | None = el
+    while node is not None and node is not body:
+        ident = (node.get("id") or "").strip()
+        if ident:
+            names.append("#" + ident)
+        names.extend("." + cls for cls in (node.get("class") or "").split())
+        node = node.getparent()
+    return tuple(dict.fromkeys(names))[:20]
+
+
 _INLINE = frozenset({"a", "span", "font", "b", "strong", "em", "i", "u", "img", "small", "br"})
 
 
@@ -512,7 +547,8 @@ def _offsite_blocks(body: etree._Element, anchors: list[Anchor],
             up = up.getparent()
         blocks.append(SpamBlock(selector=selector_of(holder), hidden=reason,
                                 placement=placement, text=_text(holder), links=tuple(links),
-                                snippet=_snippet(holder), fingerprint=fingerprint))
+                                snippet=_snippet(holder), fingerprint=fingerprint,
+                                names=_names(holder, body)))
     return blocks
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checks.base import LinkCap, LinkRef, LinkResult, PageRef, SiteSnapshot
-from crawler.facts import PageFacts
+from crawler.facts import STYLESHEET_KEY, PageFacts
 from govwatch.site import SiteEntry
 from store import models as m
 
@@ -93,6 +93,12 @@ def build_snapshot(session: Session, crawl_run_id: int, site: SiteEntry) -> Site
         .order_by(m.Page.depth, m.Page.url)
     ).all()  # fetchall: iterating a result fetches row by row, several times slower
     shared: dict[Any, Any] = {}  # equal links etc. of different pages built once (from_dict)
+    # A stylesheet's stored facts are its hiding rules (crawler.spam.stylesheet_facts): the
+    # sheet is no page with facts, its rules go to the snapshot's `stylesheets`.
+    stylesheets: dict[str, dict[str, str]] = {}
+    for url, *_, data in page_rows:
+        if data is not None and STYLESHEET_KEY in data:
+            stylesheets[url] = dict(data[STYLESHEET_KEY])
     pages = tuple(
         PageRef(
             url=url,
@@ -101,7 +107,8 @@ def build_snapshot(session: Session, crawl_run_id: int, site: SiteEntry) -> Site
             final_url=final_url,
             content_type=content_type,
             error_kind=error_kind,
-            facts=PageFacts.from_dict(data, shared) if data is not None else None,
+            facts=PageFacts.from_dict(data, shared)
+            if data is not None and url not in stylesheets else None,
             parent_url=parent_url,
         )
         for url, status, depth, final_url, content_type, error_kind, parent_url, data
@@ -140,4 +147,5 @@ def build_snapshot(session: Session, crawl_run_id: int, site: SiteEntry) -> Site
         links=links,
         results=results,
         link_cap=LinkCap.from_dict(cap) if cap else None,
+        stylesheets=stylesheets,
     )

@@ -5,7 +5,9 @@ Rule: 检查指标 (单项否决: 安全、泄密事故等严重问题, 网站�
 Measured per page over what crawler.spam recorded (the spam lexicon is shipped data, extended
 or trimmed by the settings; see checks.content.spamwords). A page is a finding when any of:
 - a hidden block (inline style, <style> rule on a class or id, `hidden`, a marquee scrolled
-  away; off-screen, negative text-indent and font size judged by the thresholds below) whose
+  away, or, for a block that links off-site, a rule of the site's own stylesheets (fetched in
+  the crawl) on its or an ancestor's class or id; off-screen, negative text-indent and font
+  size judged by the thresholds below) whose
   off-site links' anchor text or host matches the lexicon, or whose text holds at least
   `min_words` lexicon phrases;
 - markup before <html> or after </html>, or written by an inline script, with such links or
@@ -161,8 +163,34 @@ class _Site:
         return peers if peers >= int(options["template_min_peers"]) else 0
 
 
+def _sheet_reason(block: SpamBlock, sheets: Mapping[str, tuple[str, str]],
+                  options: Mapping[str, Any]) -> str:
+    """Why the site's own stylesheets hide the block ("" when they do not)."""
+    for name in block.names:
+        found = sheets.get(name)
+        if found is not None:
+            why = hidden_why(found[0], options)
+            if why:
+                return f"{why}（站点样式表 {found[1]} 中的 {name} 规则）"
+    return ""
+
+
+def _page_sheets(site: SiteSnapshot, page: PageRef) -> dict[str, tuple[str, str]]:
+    """The hiding rules of the stylesheets the page loads: selector -> (reason, sheet URL)."""
+    rules: dict[str, tuple[str, str]] = {}
+    if not site.stylesheets or page.facts is None:
+        return rules
+    for link in page.facts.links:
+        sheet = site.stylesheets.get(link.url) if link.kind == "link" else None
+        if sheet:
+            for selector, reason in sheet.items():
+                rules[selector] = (reason, link.url)  # a later sheet wins, as in CSS
+    return rules
+
+
 def _judge(page: PageRef, spam: SpamFacts, site: _Site, lex: Lexicon,
-           options: Mapping[str, Any]) -> list[dict[str, Any]]:
+           options: Mapping[str, Any], sheets: Mapping[str, tuple[str, str]]
+           ) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     seen: set[str] = set()
     reported: set[str] = set()
@@ -210,6 +238,10 @@ def _judge(page: PageRef, spam: SpamFacts, site: _Site, lex: Lexicon,
         text_words = lex.words_in(block.text)
         if hosts and set(hosts) <= reported:
             continue  # the hidden or outside block holding these links is reported already
+        sheet = "" if block.hidden else _sheet_reason(block, sheets, options)
+        if sheet and (hosts or len(text_words) >= min_words):
+            add(block, f"隐藏：{sheet}", list(dict.fromkeys(link_words + text_words)), hosts)
+            continue
         if hosts:
             add(block, "链接到非政府网站，链接文字或域名命中垃圾信息词库",
                 list(dict.fromkeys(link_words + text_words)), hosts)
@@ -251,7 +283,7 @@ def check(site: SiteSnapshot, ctx: Context) -> Iterator[Finding]:
     context = _Site(pages)
     limit = int(ctx.options["max_blocks"])
     for page, spam in sorted(pages, key=lambda pair: pair[0].url):
-        blocks = _judge(page, spam, context, lex, ctx.options)
+        blocks = _judge(page, spam, context, lex, ctx.options, _page_sheets(site, page))
         if not blocks:
             continue
         words = list(dict.fromkeys(w for b in blocks for w in b["words"]))

@@ -36,8 +36,9 @@ from crawler import extract
 from crawler.egress import policy_of, refusal_for
 from crawler.errors import ERROR_KINDS
 from crawler.items import PageItem, ResultItem
-from crawler.pipelines import write_pages
+from crawler.pipelines import page_record, write_pages
 from crawler.pool import Analyser, PageRecord, StoreTarget, Verdict
+from crawler.spam import stylesheet_facts
 from govwatch.egress import EgressPolicy, EgressRefused
 from govwatch.settings import CrawlerSettings
 from govwatch.site import SiteEntry
@@ -148,6 +149,13 @@ def referer_headers(source: str | None, target: str) -> dict[str, str]:
     if not source or (source.startswith("https:") and not target.startswith("https:")):
         return {}
     return {"Referer": source}
+
+
+def is_stylesheet(url: str) -> bool:
+    try:
+        return urlsplit(url).path.lower().endswith(".css")
+    except ValueError:
+        return False
 
 
 def looks_like_trap(url: str) -> bool:
@@ -362,6 +370,14 @@ class SiteSpider(Spider):
                 seen.add(url)
                 state.scheduled += 1
                 yield self._page_request(state, url, depth + 1, parent=page_url)
+            elif internal and kind == "link" and is_stylesheet(url) and (
+                state.scheduled < state.max_pages
+            ):
+                # The site's own stylesheets are fetched (not only verified): their hiding
+                # rules are what content.spam-injected applies to a page's blocks.
+                seen.add(url)
+                state.scheduled += 1
+                yield self._page_request(state, url, depth + 1, parent=page_url)
             elif state.checks < state.check_cap:
                 seen.add(url)
                 state.checks += 1
@@ -485,6 +501,10 @@ class SiteSpider(Spider):
                 and not extract.looks_binary(body)):
             for out in self._results(meta, status=status, final_url=response.url):
                 yield out
+            if status == 200 and internal and body and is_stylesheet(meta["gw_origin"]):
+                yield PageRecord(row=page_record(item).row,
+                                 facts_data=stylesheet_facts(body, _charset(response)))
+                return
             yield item
             return
         # An HTML page of the site: analysed (and stored, by a worker or the pipeline).

@@ -27,7 +27,11 @@ SPAM_HOSTS = (
     "www.tongji-union.com",
     "js.cdn-union.net",
     "www.xpj8.com",
+    "www.kj-888.com",
 )
+# A rule appended to one site's own stylesheet (/css/style.css); the block it hides is planted
+# below, on one page only.
+SHEET_PLANT = ("govcn", ".gw-yqlj{position:absolute;top:-8000px;left:0}")
 
 
 def host_files() -> dict[str, dict[str, bytes]]:
@@ -109,6 +113,9 @@ PLANTS: tuple[Plant, ...] = (
         '<script type="text/javascript">if (/baidu|sogou|so\\.com/.test(document.referrer)) '
         '{ window.location.href = "http://www.xpj8.com/"; }</script>'),
         (EMBED,), "script redirect of search-engine visitors off-site"),
+    Plant("govcn", 2, _before_body_end(
+        '<div class="gw-yqlj"><a href="http://www.kj-888.com/">点击进入</a> 时时彩 北京赛车</div>'),
+        (SPAM,), "block hidden by a rule of the site's own stylesheet"),
     # Near misses.
     Plant("govcn", 1, _before_body_end(
         '<p>本市持续开展打击六合彩、百家乐等非法赌博活动专项行动。</p>'),

@@ -49,6 +49,10 @@ For the availability checks, home-page probes (ProbeResult fields; `at` is start
      "probe_series": [{"start": "2026-11-13T10:30", "every_minutes": 60, "count": 168,
                        "ok": true, "elapsed_ms": 900}]
 
+For content.spam-injected, the site's stylesheets' hiding rules by URL (what the crawl stored):
+
+     "stylesheets": {"/css/style.css": {".yqlj-x": "offscreen:-8000"}}
+
 A series stands for `count` probes `every_minutes` apart from `start`, all alike (the other
 keys are ProbeResult fields); the snapshot holds every probe of both, oldest first.
 """
@@ -164,6 +168,8 @@ def snapshot(case: Mapping[str, Any]) -> SiteSnapshot:
         },
         probes=probes(case),
         link_cap=LinkCap.from_dict(case["link_cap"]) if case.get("link_cap") else None,
+        stylesheets={absolute(site, url): dict(rules)
+                     for url, rules in case.get("stylesheets", {}).items()},
     )
     if case.get("derive_columns"):
         return replace(built, columns=discover_columns(built, case_now(case)))

@@ -219,10 +219,13 @@ class _Site(http.server.ThreadingHTTPServer):
 def seed_site() -> Iterator[tuple[int, str]]:
     seed = _seed()
     article = seed.encode("utf-8")
-    home = ("<html><head><title>永州市人民政府</title></head><body><div class='head'>永州市人民政府"
-            "</div><ul><li><a href='/zwgk/2021/seed.html'>永州市政府网站建设管理办法</a></li></ul>"
+    home = ("<html><head><title>永州市人民政府</title><link rel='stylesheet' href='/css/s.css'>"
+            "</head><body><div class='head'>永州市人民政府</div><ul><li>"
+            "<a href='/zwgk/2021/seed.html'>永州市政府网站建设管理办法</a></li></ul>"
+            "<div class='x9'><a href='http://www.kj-888.com/'>点击进入</a> 时时彩 北京赛车</div>"
             "</body></html>").encode()
-    pages = {"/": home, "/zwgk/2021/seed.html": article, "/robots.txt": b"User-agent: *\n"}
+    pages = {"/": home, "/zwgk/2021/seed.html": article, "/robots.txt": b"User-agent: *\n",
+             "/css/s.css": b"body{margin:0} .x9 { display: none }"}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -237,7 +240,8 @@ def seed_site() -> Iterator[tuple[int, str]]:
             body = pages.get(path)
             self.send_response(200 if body is not None else 404)
             body = body if body is not None else b"not found"
-            ctype = "text/plain" if path.endswith(".txt") else "text/html; charset=utf-8"
+            ctype = ("text/plain" if path.endswith(".txt") else "text/css"
+                     if path.endswith(".css") else "text/html; charset=utf-8")
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -254,8 +258,9 @@ def seed_site() -> Iterator[tuple[int, str]]:
         server.server_close()
 
 
-def test_seed_001_served_as_an_article_is_flagged(seed_site: tuple[int, str],
-                                                   tmp_path: Path) -> None:
+def test_seed_001_and_a_block_hidden_by_the_site_stylesheet_are_flagged(
+    seed_site: tuple[int, str], tmp_path: Path
+) -> None:
     port, _ = seed_site
     (tmp_path / "sites.yaml").write_text(
         f"sites:\n  - id: yongzhou\n    name: 永州市人民政府\n    url: http://{HOST}/\n"
@@ -268,8 +273,14 @@ def test_seed_001_served_as_an_article_is_flagged(seed_site: tuple[int, str],
     env["GOVWATCH_DATABASE_URL"] = f"sqlite:///{tmp_path / 'gw.db'}"
     prepare(env, tmp_path)
     gw(env, "crawl", "--as-of", "2026-11-21T12:00:00+08:00")
-    rows = [f for f in findings(env) if str(f["check"]).startswith("content.")]
+    rows = sorted((f for f in findings(env) if str(f["check"]).startswith("content.")),
+                  key=lambda f: str(f["url"]))
     assert [(f["check"], f["url"], f["severity"]) for f in rows] == [
+        ("content.spam-injected", f"http://{HOST}/", "veto"),
         ("content.spam-injected", f"http://{HOST}/zwgk/2021/seed.html", "veto")]
-    evidence: dict[str, Any] = rows[0]["evidence"]  # type: ignore[assignment]
+    # the home page's block is hidden by the site's own stylesheet, fetched in the crawl
+    home: dict[str, Any] = rows[0]["evidence"]  # type: ignore[assignment]
+    assert f"站点样式表 http://{HOST}/css/s.css 中的 .x9 规则" in home["why"]
+    assert home["words"] == ["时时彩", "北京赛车"]
+    evidence: dict[str, Any] = rows[1]["evidence"]  # type: ignore[assignment]
     assert "l5pbh" in evidence["why"] and "天天操" in evidence["words"]
