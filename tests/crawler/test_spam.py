@@ -10,17 +10,18 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from checks.base import Context, Finding, PageRef, SiteSnapshot
 from checks.catalogue import load_catalogue, resolve_options
-from crawler.decode import decode_html
 from crawler.extract import extract
 from crawler.facts import PageFacts
 from crawler.spam import hiding_reason, stylesheet_rules
 from tests.checks.snapshots import NOW, site_entry
-from tests.crawler.realpages import REALPAGES, SHARED, label_id, labels
+from tests.crawler.realpages import SHARED, label_id, labels, real_page, shared_file
+from tests.crawler.realpages import URL as REAL_URL
 from tests.crawler.test_crawl import findings, gw, prepare
 
 URL = "https://www.yzcity.gov.cn/zwgk/2026/a.html"
@@ -30,7 +31,9 @@ CODES = ("content.spam-injected", "content.malicious-embed")
 
 
 def run_checks(pages: dict[str, PageFacts]) -> list[Finding]:
-    entry = site_entry()
+    """Both checks over a site made of `pages` (the site is the first page's host)."""
+    parts = urlsplit(next(iter(pages)))
+    entry = site_entry(url=f"{parts.scheme}://{parts.netloc}/")
     refs = tuple(PageRef(url=url, status=200, depth=1, facts=facts)
                  for url, facts in pages.items())
     snap = SiteSnapshot(site=entry, crawl_run_id=1, home=None, pages=refs, links=(), results={})
@@ -169,11 +172,7 @@ def test_hostile_pages_never_break_extraction(html: str) -> None:
 
 
 def _seed() -> str:
-    if not SEED.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"seed 001 not found at {SEED}")
-        pytest.skip(f"seed 001 not found at {SEED} (../shared absent)")
-    return SEED.read_text(encoding="utf-8")
+    return shared_file(SEED).read_text(encoding="utf-8")
 
 
 def test_seed_001_random_id_run_and_pornographic_text() -> None:
@@ -189,18 +188,11 @@ def test_seed_001_random_id_run_and_pornographic_text() -> None:
     assert "天天操夜夜操" in evidence["blocks"][0]["excerpt"]
 
 
-def _real_labels() -> list[dict[str, Any] | None]:
-    return labels()
-
-
-@pytest.mark.parametrize("label", _real_labels(), ids=label_id)
+@pytest.mark.parametrize("label", labels(), ids=label_id)
 def test_real_pages_raise_no_spam_or_embed_unless_labelled(label: dict[str, Any] | None) -> None:
-    if label is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"real pages not found at {REALPAGES}")
-        pytest.skip(f"real pages not found at {REALPAGES} (../shared absent)")
-    text, _ = decode_html((REALPAGES / label["file"]).read_bytes())
-    found = run_checks({URL: extract(URL, text)})
+    facts, _ = real_page(label)
+    assert label is not None
+    found = run_checks({REAL_URL: facts})
     spam = [f for f in found if f.check == "content.spam-injected"]
     assert bool(spam) == bool(label["injected_spam"]), [f.message for f in spam]
     assert not [f for f in found if f.check == "content.malicious-embed"]
