@@ -400,7 +400,7 @@ def test_site_vetoes_at_five_and_not_at_four(
              and types[(four, c.url)] == "notice"]  # fmt: skip
     assert len(extra) == 1
     # Stale columns hold a hidden archive stamp (a trap: still stale, not archived).
-    stamped = [url for _, url, _ in stale if "display:none" in read.raw(url)]
+    stamped = [url for _, url, _ in stale if 'class="gd-stamp"' in read.raw(url)]
     assert len(stamped) == 2
 
 
@@ -484,7 +484,7 @@ def test_archived_pages_and_their_labels(
     for url in pages:
         nav = [text_of(a) for a in read.doc(url).xpath(NAV)]
         assert "已归档信息" in nav
-    stamped = [u for u in pages if "display:none" in raw_html(world, u)]
+    stamped = [u for u in pages if 'class="gd-stamp"' in raw_html(world, u)]
     assert stamped and not set(stamped) & archived
     for url in stamped:
         assert "已归档" in raw_html(world, url)
