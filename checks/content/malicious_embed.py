@@ -9,8 +9,10 @@ Measured per page:
   at least `min_pages` parsed pages to compare with;
 - an inline script (location.href = ..., location.replace(...)) or a meta refresh that sends
   visitors to a non-government host that is not allowed.
-Allowed: the hosts of every registered site, government hosts (.gov.cn), and `allowed_hosts`
-(a host or any subdomain of it; the default lists common statistics, map and share services).
+Allowed: the hosts of every registered site, government hosts (.gov.cn), `allowed_hosts`
+(a host or any subdomain of it; the default lists common statistics, map and share services),
+and the ad networks of content.commercial-ads (checks/content/data/ad_hosts.txt), which that
+check reports as advertising.
 One finding per page, evidence: the element's selector, why, the target URL and host.
 Fix: remove the frame, script or redirect from the page and its template, find how it was
 planted (web shell, tampered include, compromised account), patch it and re-check.
@@ -24,6 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 from checks.base import Context, Finding, Rule, Severity, SiteSnapshot
+from checks.content.commercial_ads import default_hosts as ad_network_hosts
 from checks.content.spam_injected import hidden_why
 from crawler.spam import host_of, is_gov_host
 
@@ -71,7 +74,9 @@ class _Collector:
 def check(site: SiteSnapshot, ctx: Context) -> Iterator[Finding]:
     opts: Mapping[str, Any] = ctx.options
     own = {h.lower() for entry in (ctx.site, *ctx.registry.values()) for h in entry.all_hosts}
-    allowed = tuple(h.lower() for h in (*opts["allowed_hosts"], *opts["extra_allowed_hosts"]))
+    # Known ad networks are content.commercial-ads' (a deduction), not 挂马.
+    allowed = tuple(h.lower() for h in (*opts["allowed_hosts"], *opts["extra_allowed_hosts"],
+                                        *ad_network_hosts()))
 
     def foreign(host: str) -> bool:
         return bool(host) and host not in own and not _allowed(host, allowed)
