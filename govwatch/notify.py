@@ -112,10 +112,12 @@ def send_email(settings: Settings, msg: EmailMessage) -> None:
 def send_webhook(settings: Settings, finding: Mapping[str, Any]) -> None:
     import httpx
 
+    from govwatch.deadline import total_deadline
     from govwatch.probe import http_client
 
     try:
-        with http_client(settings, settings.notify.timeout) as client:
+        with total_deadline(settings.notify.timeout), \
+                http_client(settings, settings.notify.timeout) as client:
             response = client.post(settings.notify.webhook_url, json=finding)
     except httpx.HTTPError as exc:
         raise SendError(f"Webhook 请求失败: {type(exc).__name__}: {_one_line(exc)}") from exc

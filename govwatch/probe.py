@@ -35,6 +35,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.errors import ERROR_KINDS
+from govwatch.deadline import install as install_deadline
+from govwatch.deadline import total_deadline
 from govwatch.egress import EgressPolicy, EgressRefused
 from govwatch.settings import CrawlerSettings, Settings
 from govwatch.site import SiteEntry
@@ -152,9 +154,11 @@ class ConnectToTransport(httpx.BaseTransport):
             connect_to=crawler.connect_to, proxy=crawler.proxy, allow=crawler.egress_allow)
         limits = httpx.Limits() if keepalive else httpx.Limits(max_keepalive_connections=0)
         context = _ssl_context(ca_file)
+        # Each transport honours govwatch.deadline.total_deadline (see that module).
         self._make: Callable[[str | None], httpx.HTTPTransport] = (
-            lambda proxy: httpx.HTTPTransport(proxy=proxy, limits=limits, verify=context)
-            if proxy else _pinned_transport(self.policy, limits, context))
+            lambda proxy: install_deadline(
+                httpx.HTTPTransport(proxy=proxy, limits=limits, verify=context)
+                if proxy else _pinned_transport(self.policy, limits, context)))
         self._default_proxy = crawler.proxy or None
         self._transports: dict[str | None, httpx.HTTPTransport] = {}
         self._lock = threading.Lock()
@@ -210,7 +214,8 @@ def http_client(settings: Settings, timeout: float, *, keepalive: bool = True,
                 follow_redirects: bool = True, sites: Iterable[SiteEntry] = ()) -> httpx.Client:
     """An httpx client that reaches hosts the way the crawler does (see ConnectToTransport).
 
-    Sends govwatch's User-Agent; `timeout` applies to each connect/read/write; environment
+    Sends govwatch's User-Agent; `timeout` applies to each connect/read/write (for a bound on
+    the whole request, make it inside `govwatch.deadline.total_deadline`); environment
     proxies are ignored (the settings decide). Redirects are followed (at most
     `crawler.max_redirects`) unless `follow_redirects=False` (per request: `client.get(url,
     follow_redirects=False)`). `keepalive=False` opens a fresh connection per request, so that
@@ -344,10 +349,16 @@ def probe_url(client: httpx.Client, site_id: str, url: str, timeout: float,
               max_redirects: int = 10) -> ProbeOutcome:
     """GET `url`, following redirects, and read the whole body within `timeout` seconds.
 
-    Each request is given the time that is left; the verdict is exact (not loaded within
-    `timeout` = failed), while a server that stalls a phase may hold the probe up to about
-    twice `timeout` before it is abandoned.
+    The whole probe (every connect, TLS handshake, header and body read of every redirect
+    hop) runs under one total deadline (govwatch.deadline): not loaded within `timeout` =
+    failed, and a server trickling its answer a byte at a time is cut off at `timeout`.
     """
+    with total_deadline(timeout):
+        return _probe_url(client, site_id, url, timeout, max_redirects)
+
+
+def _probe_url(client: httpx.Client, site_id: str, url: str, timeout: float,
+               max_redirects: int) -> ProbeOutcome:
     started_at = datetime.now(UTC)
     start = time.monotonic()
     deadline = start + timeout

@@ -174,14 +174,27 @@ class WebSettings:
     # Send the session cookie over HTTPS only. Set true whenever the dashboard is served
     # through TLS (it should be, outside a loopback demo).
     cookie_secure: bool = False
-    # Seconds a "re-check now" request waits for the re-checked URL to answer.
+    # Seconds one "re-check now" may take in all: every connect, header and body read of
+    # every request it makes (a target trickling its answer is cut off at this deadline).
     recheck_timeout: float = 15.0
+    # Re-checks running at once, over all users, and per user. Re-checks run in their own
+    # threads (never the dashboard's), so pages, /login and /healthz keep answering while
+    # they wait on slow targets; a re-check asked beyond a cap is refused at once, with a
+    # message to try again shortly.
+    recheck_max_concurrent: int = 8
+    recheck_max_per_user: int = 2
     # Findings per page in the dashboard's lists.
     page_size: int = 100
     # Failed logins allowed per user name and client address within `login_window` seconds;
     # beyond that, logins are refused until the window has passed (slows password guessing).
     login_attempts: int = 5
     login_window: int = 15 * 60
+    # Reverse proxies whose X-Forwarded-For header is believed (addresses or networks,
+    # e.g. ["127.0.0.1", "10.0.0.0/8"]). Default none: the login throttle counts failures by
+    # the connecting address, so a client cannot pick a fresh "address" per attempt. Name
+    # your proxy here when the dashboard is served behind one, or every user shares its
+    # address.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,9 +438,15 @@ def _merge_web(where: str, base: WebSettings, data: Any) -> WebSettings:
     if result.secret_key and len(result.secret_key) < 32:
         raise SettingsError(f"{where}: web.secret_key 太短（至少 32 个字符）")
     for name in ("session_max_age", "recheck_timeout", "page_size", "login_attempts",
-                 "login_window"):
+                 "login_window", "recheck_max_concurrent", "recheck_max_per_user"):
         if getattr(result, name) <= 0:
             raise SettingsError(f"{where}: web.{name} 必须大于 0")
+    for entry in result.trusted_proxies:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{where}: web.trusted_proxies 中的 {entry!r} 不是 IP 地址或网段"
+                                ) from None
     return result
 
 

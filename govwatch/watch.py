@@ -45,6 +45,7 @@ from checks.columns.discover import discover_columns
 from checks.timeutil import resolve
 from crawler.decode import decode_html, looks_binary
 from crawler.extract import extract
+from govwatch.deadline import total_deadline
 from govwatch.probe import http_client, user_agent
 from govwatch.settings import Settings
 from govwatch.site import ColumnSpec, SiteEntry
@@ -125,7 +126,8 @@ class _Fetcher:
 
     def _load_robots(self, origin: str) -> RobotFileParser | None:
         try:
-            response = self.client.get(f"{origin}/robots.txt")
+            with total_deadline(self.settings.crawler.download_timeout):
+                response = self.client.get(f"{origin}/robots.txt")
         except (httpx.HTTPError, httpx.InvalidURL):
             return None  # as the crawler: no readable robots.txt, no restriction
         if response.status_code >= 400:
@@ -138,8 +140,9 @@ class _Fetcher:
         if not self.allowed(url):
             return PageRef(url=url, status=None, depth=depth, error_kind="robots")
         limit = self.settings.crawler.max_body_bytes
-        try:
-            with self.client.stream("GET", url) as response:
+        try:  # the whole page within download_timeout, however slowly it trickles
+            with total_deadline(self.settings.crawler.download_timeout), \
+                    self.client.stream("GET", url) as response:
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk

@@ -40,6 +40,7 @@ from store.session import make_engine, session_factory
 from web import views
 from web.auth import LoginThrottle
 from web.recheck import ClientFactory
+from web.recheck_pool import RecheckPool
 from web.state import AppState
 
 HERE = Path(__file__).resolve().parent
@@ -115,6 +116,8 @@ def create_app(settings: Settings, *, client_factory: ClientFactory | None = Non
         env=environment(),
         throttle=LoginThrottle(settings.web.login_attempts, settings.web.login_window),
         catalogue=catalogue_info(),
+        rechecks=RecheckPool(settings.web.recheck_max_concurrent,
+                             settings.web.recheck_max_per_user),
         client_factory=client_factory,
     )
 
@@ -123,6 +126,7 @@ def create_app(settings: Settings, *, client_factory: ClientFactory | None = Non
         try:
             yield
         finally:
+            state.rechecks.shutdown()
             engine.dispose()
 
     routes = [

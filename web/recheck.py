@@ -17,7 +17,9 @@ one thing at fault):
 A page that does not load is "无法复核", never "fixed": a webmaster's server being down
 must not close a finding.
 
-Network work happens outside any database transaction; the result is then applied to the
+All the fetching of one re-check ends within `[web] recheck_timeout` in total
+(govwatch.deadline: connect, headers and every body read count), however slowly the target
+answers. Network work happens outside any database transaction; the result is then applied to the
 row if it is still open. Every attempt that reached a verdict (fixed, still there, or
 failed) is recorded in the audit trail (web.audit: who, when, what was seen); the finding
 keeps its lifecycle (first_seen, last_seen, evidence untouched; status fixed and fixed_at
@@ -41,6 +43,7 @@ from checks.base import Context, LinkResult, PageRef, SiteSnapshot
 from checks.links.common import dead_reason
 from crawler.errors import ERROR_KINDS
 from crawler.extract import decode_html, extract, looks_binary
+from govwatch.deadline import total_deadline
 from govwatch.egress import EgressRefused
 from govwatch.settings import Settings
 from govwatch.site import SiteEntry
@@ -322,7 +325,9 @@ def recheck(
         return Outcome("deferred", DEFERRED)
     moment = now or datetime.now(UTC)
     factory = client_factory or default_client_factory()
-    with _client(factory, settings, registered) as client:
+    # One deadline for everything the re-check fetches (govwatch.deadline).
+    with total_deadline(settings.web.recheck_timeout), \
+            _client(factory, settings, registered) as client:
         if how == "link":
             outcome = _judge_link(client, target, settings)
         else:

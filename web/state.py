@@ -13,6 +13,7 @@ from reports.build import Catalogue
 from reports.scoring import Scorer
 from web.auth import LoginThrottle
 from web.recheck import ClientFactory
+from web.recheck_pool import RecheckPool
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,4 +25,5 @@ class AppState:
     env: Environment
     throttle: LoginThrottle
     catalogue: Catalogue  # check titles and fixes, loaded once at start-up
+    rechecks: RecheckPool  # where "re-check now" runs (its own threads, capped)
     client_factory: ClientFactory | None = None

@@ -2,7 +2,9 @@
 
 GET handlers are plain functions (Starlette runs them in its thread pool, so the blocking
 database work never stalls the event loop); POST handlers are coroutines that read the form
-(checking its CSRF token first of all) and hand the blocking work to the thread pool.
+(checking its CSRF token first of all) and hand the blocking work to the thread pool, except
+"re-check now", which waits on remote servers and runs in its own capped pool
+(web.recheck_pool).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from web.downloads import (
     report_download,
 )
 from web.recheck import load_target, recheck, strategy
+from web.recheck_pool import Busy
 from web.state import AppState
 
 log = logging.getLogger("govwatch.web")
@@ -263,9 +266,14 @@ async def finding_recheck(request: Request) -> Response:
     await form_with_csrf(request)
     st = state(request)
     finding_id = int(request.path_params["finding_id"])
-    outcome = await run_in_threadpool(
-        lambda: recheck(st.factory, st.settings, finding_id, scope=user.scope, user=user.name,
-                        client_factory=st.client_factory))
+    try:
+        outcome = await st.rechecks.run(user.id, lambda: recheck(
+            st.factory, st.settings, finding_id, scope=user.scope, user=user.name,
+            client_factory=st.client_factory))
+    except Busy as exc:
+        log.warning("recheck refused (busy): finding=%d user=%r", finding_id, user.name)
+        flash(request, str(exc), "warn")
+        return RedirectResponse(f"/findings/{finding_id}", status_code=303)
     if outcome is None:
         raise not_found()
     log.info("recheck: finding=%d user=%r result=%s", finding_id, user.name, outcome.result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import socket
 import ssl
+import time
 from pathlib import Path
 
 import httpx
@@ -180,3 +181,34 @@ def test_cli_verb_prints_one_summary_line(site_server: SiteServer, db_url: str,
     with pytest.raises(UserError, match="未登记的站点: nosuch"):
         cmd_probe(parser.parse_args(["probe", "--site", "nosuch"]), settings)
 
+
+
+@pytest.mark.parametrize("headers", [True, False], ids=["headers-trickle", "body-trickle"])
+def test_a_trickling_server_is_cut_at_the_total_timeout(headers: bool) -> None:
+    """One byte per second never lets a read time out; the probe still ends at `timeout`."""
+    from tests.trickle import trickle_server
+
+    with trickle_server(headers=headers, interval=0.25) as server, \
+            http_client(Settings(), 10.0, keepalive=False) as client:
+        outcome = probe_url(client, "slow", server.url(), 1.5)
+    assert not outcome.ok and outcome.error_kind == "timeout"
+    assert outcome.error == "首页未能在 1.5 秒内完整加载"
+    assert outcome.elapsed_ms is not None and 1400 <= outcome.elapsed_ms < 2500
+
+
+def test_watch_fetches_are_cut_at_the_download_timeout() -> None:
+    from govwatch.watch import _Fetcher
+    from tests.trickle import trickle_server
+
+    settings = apply_mapping(Settings(), {"crawler": {"download_timeout": 1.5,
+                                                      "robots": "ignore"}}, "test")
+    fetcher = _Fetcher(settings)
+    try:
+        with trickle_server(headers=True, interval=0.25) as server:
+            t0 = time.monotonic()
+            page = fetcher.page(server.url("/list.html"), 1)
+            elapsed = time.monotonic() - t0
+    finally:
+        fetcher.close()
+    assert page.status is None and page.error_kind == "timeout"
+    assert 1.4 <= elapsed < 2.5
