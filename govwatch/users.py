@@ -25,7 +25,7 @@ from typing import TextIO
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from govwatch.settings import Settings
@@ -146,10 +146,19 @@ def set_password(session: Session, name: str, password: str) -> None:
     if problem:
         raise UsersError(problem)
     user.password_hash = hash_password(password)
+    end_sessions(session, user.id)
 
 
 def set_active(session: Session, name: str, active: bool) -> None:
-    _get(session, name).active = active
+    user = _get(session, name)
+    user.active = active
+    if not active:
+        end_sessions(session, user.id)
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every dashboard login of the user, server-side (web.auth keeps them)."""
+    session.execute(delete(m.UserSession).where(m.UserSession.user_id == user_id))
 
 
 def _get(session: Session, name: str) -> m.User:

@@ -2,7 +2,8 @@
 
 Every change here needs an Alembic migration under alembic/versions/. Times are stored
 timezone-aware (UTC in PostgreSQL; SQLite keeps the offset as text via `TZDateTime`).
-Nothing is ever deleted: findings move between open and fixed, crawls keep their rows.
+Nothing is ever deleted (findings move between open and fixed, crawls keep their rows),
+except ended dashboard sessions (UserSession).
 """
 
 from __future__ import annotations
@@ -332,6 +333,19 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))  # supervisor | webmaster
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class UserSession(Base):
+    """A dashboard login, held server-side so that it can end before its cookie does:
+    logging out deletes its row, a password change or disabling the user deletes all of
+    theirs (the one kind of row that is deleted). The cookie carries a random token; `id` is
+    its SHA-256, so the table alone cannot be used to log in."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime]
 
 

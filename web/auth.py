@@ -8,6 +8,10 @@ The session is Starlette's SessionMiddleware cookie (JSON signed with itsdangero
         however often the cookie is re-issued,
   pw    a fingerprint of the user's password hash, so changing a password (`govwatch users
         passwd`) ends every session of that user,
+  sid   a random token naming this login's `user_sessions` row (its SHA-256 is the row's
+        id): the login is valid only while the row exists. POST /logout deletes it, so a
+        copy of the cookie saved before logging out no longer works; a password change or
+        `govwatch users disable` deletes all of the user's rows (govwatch.users),
   csrf  the per-session CSRF token every form carries back (anonymous visitors get one too,
         for the login form).
 The user row is re-read on every request: a user disabled with `govwatch users disable`, or
@@ -23,8 +27,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -73,15 +78,44 @@ def password_fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
 
 
+def session_key(token: str) -> str:
+    """The `user_sessions` id of a cookie's session token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def open_session(session: Session, user_id: int, max_age: int,
+                 now: datetime | None = None) -> str:
+    """Record a new login of `user_id` (and forget the user's logins that have expired);
+    returns the token for the cookie."""
+    moment = now or datetime.now(UTC)
+    session.execute(delete(m.UserSession).where(
+        m.UserSession.user_id == user_id,
+        m.UserSession.created_at < moment - timedelta(seconds=max_age)))
+    token = secrets.token_urlsafe(32)
+    session.add(m.UserSession(id=session_key(token), user_id=user_id, created_at=moment))
+    return token
+
+
+def close_session(session: Session, data: dict[str, object]) -> None:
+    """Logging out: the login of this cookie's data ends for every copy of the cookie."""
+    sid = data.get("sid")
+    if isinstance(sid, str):
+        session.execute(delete(m.UserSession).where(m.UserSession.id == session_key(sid)))
+
+
 def load_user(session: Session, data: dict[str, object], max_age: int,
               now: float | None = None) -> CurrentUser | None:
-    """The user a session cookie's data stands for, or None (anonymous, expired, disabled,
-    password changed since, unknown role)."""
-    uid, at, pw = data.get("uid"), data.get("at"), data.get("pw")
-    if not isinstance(uid, int) or not isinstance(at, int | float) or not isinstance(pw, str):
+    """The user a session cookie's data stands for, or None (anonymous, expired, logged out,
+    disabled, password changed since, unknown role)."""
+    uid, at, pw, sid = data.get("uid"), data.get("at"), data.get("pw"), data.get("sid")
+    if not isinstance(uid, int) or not isinstance(at, int | float) or not isinstance(pw, str) \
+            or not isinstance(sid, str):
         return None
     current = time.time() if now is None else now
     if not 0 <= current - at <= max_age:
+        return None
+    login = session.get(m.UserSession, session_key(sid))
+    if login is None or login.user_id != uid:
         return None
     row = session.get(m.User, uid)
     if row is None or not row.active or row.role not in ROLE_LABELS:
@@ -95,13 +129,15 @@ def load_user(session: Session, data: dict[str, object], max_age: int,
     return CurrentUser(row.id, row.name, row.role, sites)
 
 
-def start_session(request: Request, user_id: int, password_hash: str) -> None:
-    """Log in: a fresh session (new CSRF token), so nothing of the anonymous one survives."""
+def start_session(request: Request, user_id: int, password_hash: str, token: str) -> None:
+    """Log in: a fresh session (new CSRF token), so nothing of the anonymous one survives.
+    `token` is open_session's."""
     request.session.clear()
     request.session.update({
         "uid": user_id,
         "at": int(time.time()),
         "pw": password_fingerprint(password_hash),
+        "sid": token,
         CSRF_FIELD: secrets.token_urlsafe(32),
     })
 

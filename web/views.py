@@ -38,9 +38,11 @@ from web.auth import (
     CurrentUser,
     LoginRequired,
     check_csrf,
+    close_session,
     csrf_token,
     flash,
     load_user,
+    open_session,
     pop_flashes,
     safe_next,
     start_session,
@@ -136,8 +138,9 @@ def login_form(request: Request) -> Response:
                   next=safe_next(request.query_params.get("next")))
 
 
-def _authenticate(st: AppState, name: str, password: str) -> tuple[int, str] | None:
-    """(user id, password hash) when the name and password match an active user."""
+def _authenticate(st: AppState, name: str, password: str) -> tuple[int, str, str] | None:
+    """(user id, password hash, session token) when the name and password match an active
+    user; the login is recorded (web.auth.open_session)."""
     with st.factory() as session, session.begin():
         row = session.scalar(select(m.User).where(m.User.name == name)) if name else None
         usable = row is not None and row.active
@@ -148,7 +151,8 @@ def _authenticate(st: AppState, name: str, password: str) -> tuple[int, str] | N
             from govwatch.users import hash_password
 
             row.password_hash = hash_password(password)
-        return row.id, row.password_hash
+        token = open_session(session, row.id, st.settings.web.session_max_age)
+        return row.id, row.password_hash, token
 
 
 async def login(request: Request) -> Response:
@@ -177,6 +181,14 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     await form_with_csrf(request)
+    st = state(request)
+    data = dict(request.session)
+
+    def close() -> None:
+        with st.factory() as session, session.begin():
+            close_session(session, data)
+
+    await run_in_threadpool(close)
     request.session.clear()
     flash(request, "已退出登录")
     return RedirectResponse("/login", status_code=303)

@@ -12,7 +12,7 @@ import base64
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -21,7 +21,7 @@ from govwatch.users import set_active, set_password
 from store import models as m
 from web import audit
 from web.app import SESSION_COOKIE, create_app
-from web.auth import LoginThrottle, load_user, password_fingerprint, safe_next
+from web.auth import LoginThrottle, load_user, open_session, password_fingerprint, safe_next
 
 from .conftest import (
     PASSWORDS,
@@ -149,14 +149,56 @@ def test_password_change_and_disabling_end_existing_sessions(client: TestClient,
 
 
 def test_sessions_expire_after_session_max_age(world: World) -> None:
-    with world.factory() as session:
+    with world.factory() as session, session.begin():
         user = session.scalars(select(m.User).where(m.User.name == "alice")).one()
-        data: dict[str, object] = {"uid": user.id, "at": 1000,
+        token = open_session(session, user.id, 3600)
+        data: dict[str, object] = {"uid": user.id, "at": 1000, "sid": token,
                                    "pw": password_fingerprint(user.password_hash)}
         assert load_user(session, data, 3600, now=1000 + 3599) is not None
         assert load_user(session, data, 3600, now=1000 + 3601) is None
         assert load_user(session, data, 3600, now=999 - 10) is None  # from the future
         assert load_user(session, {**data, "pw": "0" * 16}, 3600, now=1001) is None
+        # The server-side login: unknown, another user's, or none at all.
+        assert load_user(session, {**data, "sid": "x" * 43}, 3600, now=1001) is None
+        assert load_user(session, {k: v for k, v in data.items() if k != "sid"}, 3600,
+                         now=1001) is None
+        bob = session.scalars(select(m.User.id).where(m.User.name == "bob")).one()
+        assert load_user(session, {**data, "uid": bob}, 3600, now=1001) is None
+
+
+def test_a_cookie_saved_before_logout_no_longer_works(world: World) -> None:
+    with make_client(world) as client, make_client(world) as thief:
+        login(client, "alice")
+        saved = client.cookies[SESSION_COOKIE]
+        thief.cookies.set(SESSION_COOKIE, saved)
+        assert thief.get("/sites/alpha").status_code == 200
+        token = csrf_of(client, "/sites/alpha")
+        assert client.post("/logout", data={"csrf": token}).status_code == 303
+        assert client.get("/sites/alpha").status_code == 303
+        # The copy saved before logging out is dead too, server-side.
+        thief.cookies.clear()
+        thief.cookies.set(SESSION_COOKIE, saved)
+        answer = thief.get("/sites/alpha")
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+    with world.factory() as session:
+        assert session.scalar(select(func.count()).select_from(m.UserSession)) == 0
+
+
+def test_a_password_change_ends_the_users_other_sessions_only(world: World) -> None:
+    with make_client(world) as laptop, make_client(world) as phone, \
+            make_client(world) as other:
+        login(laptop, "alice")
+        login(phone, "alice")
+        login(other, "bob")
+        with world.factory() as session, session.begin():
+            set_password(session, "alice", "a-brand-new-password")
+        assert laptop.get("/sites/alpha").status_code == 303
+        assert phone.get("/sites/alpha").status_code == 303
+        assert other.get("/sites/beta").status_code == 200  # bob is not affected
+        with world.factory() as session:
+            alice = session.scalars(select(m.User.id).where(m.User.name == "alice")).one()
+            left = session.scalars(select(m.UserSession.user_id)).all()
+        assert alice not in left and len(left) == 1
 
 
 def test_too_many_failed_logins_lock_the_name_for_the_window(db_url: str,
