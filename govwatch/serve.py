@@ -71,6 +71,18 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, *,
         engine.dispose()
 
 
+def uvicorn_config(app: ASGIApp, host: str, port: int, lifespan: str = "auto") -> Any:
+    """How uvicorn serves the dashboard. `proxy_headers=False`: uvicorn would otherwise take
+    the client's address from X-Forwarded-For whenever the connection comes from loopback
+    (its default FORWARDED_ALLOW_IPS), letting anyone behind a same-host tunnel pick a fresh
+    address for every login attempt; the dashboard decides itself, trusting the header only
+    from `[web] trusted_proxies` (web.auth.client_address)."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                          lifespan=lifespan, proxy_headers=False)  # type: ignore[arg-type]
+
+
 def _run(settings: Settings, host: str, port: int, app: ASGIApp, engine: Any) -> int:
     import uvicorn
 
@@ -123,9 +135,7 @@ def _run(settings: Settings, host: str, port: int, app: ASGIApp, engine: Any) ->
                 service = None
             else:
                 print(f"调度已启动: {'、'.join(s.id for s in service.specs)}", file=sys.stderr)
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                access_log=False, lifespan="auto")
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(uvicorn_config(app, host, port))
         if stopping.is_set():
             server.should_exit = True
         print(f"看板: http://{host}:{port}/", file=sys.stderr, flush=True)

@@ -38,7 +38,7 @@ from reports.render import link
 from reports.scoring import Scorer
 from store.session import make_engine, session_factory
 from web import views
-from web.auth import LoginThrottle
+from web.auth import LoginThrottle, trusted_networks
 from web.recheck import ClientFactory
 from web.recheck_pool import RecheckPool
 from web.state import AppState
@@ -118,6 +118,7 @@ def create_app(settings: Settings, *, client_factory: ClientFactory | None = Non
         catalogue=catalogue_info(),
         rechecks=RecheckPool(settings.web.recheck_max_concurrent,
                              settings.web.recheck_max_per_user),
+        proxies=trusted_networks(settings.web.trusted_proxies),
         client_factory=client_factory,
     )
 

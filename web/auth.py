@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -179,6 +180,45 @@ def safe_next(value: str | None) -> str:
             or any(ord(ch) < 32 for ch in value):
         return "/"
     return value
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(entries: Sequence[str]) -> tuple[Network, ...]:
+    """`[web] trusted_proxies` parsed (validated when the settings were loaded)."""
+    return tuple(ipaddress.ip_network(e, strict=False) for e in entries)
+
+
+def _within(address: str, networks: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(request: Request, trusted: Sequence[Network]) -> str:
+    """The address a request comes from, as the login throttle counts it: the connecting
+    peer, unless the peer is one of the `trusted` proxies; then X-Forwarded-For is read
+    from the right (the hop the proxy itself added) past every trusted proxy, and the first
+    other address is the client. A forged left part of the header is never reached; a
+    malformed hop stops the walk at the last address known to be genuine."""
+    peer = request.client.host if request.client else "-"
+    if not trusted or not _within(peer, trusted):
+        return peer
+    header = ",".join(request.headers.getlist("x-forwarded-for"))
+    hops = [h.strip() for h in header.split(",") if h.strip()]
+    genuine = peer
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return genuine
+        if not _within(hop, trusted):
+            return hop
+        genuine = hop
+    return genuine
 
 
 class LoginThrottle:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from govwatch.settings import Settings
 from reports.build import Catalogue
 from reports.scoring import Scorer
-from web.auth import LoginThrottle
+from web.auth import LoginThrottle, Network
 from web.recheck import ClientFactory
 from web.recheck_pool import RecheckPool
 
@@ -26,4 +26,5 @@ class AppState:
     throttle: LoginThrottle
     catalogue: Catalogue  # check titles and fixes, loaded once at start-up
     rechecks: RecheckPool  # where "re-check now" runs (its own threads, capped)
+    proxies: tuple[Network, ...] = ()  # [web] trusted_proxies, parsed
     client_factory: ClientFactory | None = None

@@ -38,6 +38,7 @@ from web.auth import (
     CurrentUser,
     LoginRequired,
     check_csrf,
+    client_address,
     close_session,
     csrf_token,
     flash,
@@ -161,7 +162,7 @@ async def login(request: Request) -> Response:
     name = str(form.get("name") or "").strip()[:64]
     password = str(form.get("password") or "")
     nxt = safe_next(str(form.get("next") or ""))
-    client = request.client.host if request.client else "-"
+    client = client_address(request, st.proxies)
     if st.throttle.blocked(client, name):
         log.warning("login refused (too many failures): user=%r client=%s", name, client)
         minutes = max(1, st.settings.web.login_window // 60)

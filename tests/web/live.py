@@ -1,4 +1,5 @@
-"""The dashboard served by uvicorn on a loopback port in a thread, for browser tests."""
+"""The dashboard served by uvicorn on a loopback port in a thread (configured as `govwatch
+serve` configures it), for browser and load tests."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from contextlib import contextmanager
 import uvicorn
 from starlette.applications import Starlette
 
+from govwatch.serve import uvicorn_config
+
 
 @contextmanager
 def serve(app: Starlette) -> Iterator[str]:
     """Run `app` on 127.0.0.1 (a free port) until the block ends; yields the base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                            lifespan="on", access_log=False)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", 0, lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
