@@ -14,6 +14,18 @@ What is checked (each problem is one `RegistryError` naming file, line and reaso
 - across entries: unique ids; `parent` and `repost_from` name a site of this file or one of
   `known_ids` (the sites already in the database); no site is its own parent; no parent cycles.
 YAML merge keys (`<<: *defaults`) are honoured; a key given explicitly overrides a merged one.
+
+Limits (a registry is operator input, but it may come from elsewhere; each limit is a
+one-line error naming it and the line where it was crossed):
+- MAX_FILE_BYTES: the file's size (only that much is ever read);
+- MAX_SITES: entries in `sites`;
+- MAX_FIELD_CHARS: the length of any one string value;
+- MAX_NODES: the document's size with every alias and merge key expanded. Anchors, aliases
+  and merge keys stay allowed (a `defaults` mapping merged into each site is their normal
+  use and costs little), but their expansion counts against this budget, so a "billion
+  laughs" of nested aliases or a tower of `<<: [*m, *m, ...]` is refused after at most
+  MAX_NODES steps instead of being expanded; an alias that contains itself is refused too.
+Lists and mappings nested hundreds deep (beyond the parser's stack) are one error as well.
 """
 
 from __future__ import annotations
@@ -44,6 +56,11 @@ REQUIRED = ("id", "name", "url", "level")
 COLUMN_FIELDS = ("name", "path", "type")
 CRAWL_FIELDS = ("max_pages", "max_depth", "delay", "concurrency")
 MAX_CONCURRENCY = 64
+# Limits (see the module docstring). 10,000 sites of ~300 bytes each fit MAX_FILE_BYTES.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_SITES = 10_000
+MAX_FIELD_CHARS = 2048  # a URL's limit in the store; names and paths are far shorter
+MAX_NODES = 1_000_000
 
 # [0-9], not \d: \d also matches full-width digits, which would slip through.
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -87,10 +104,14 @@ def load_registry(path: str | Path, known_ids: Collection[str] = ()) -> list[Sit
     """Read and validate a registry file (UTF-8, BOM tolerated); raises RegistryInvalid."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        with Path(path).open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         reason = f"无法读取文件：{exc.strerror or exc}"
         raise RegistryInvalid([RegistryError(name, None, reason)]) from None
+    if len(data) > MAX_FILE_BYTES:
+        line = data.count(b"\n", 0, MAX_FILE_BYTES) + 1
+        raise RegistryInvalid([RegistryError(name, line, _too_big())])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -104,7 +125,22 @@ def parse_registry(
     text: str, path: str = "<string>", known_ids: Collection[str] = ()
 ) -> list[SiteEntry]:
     """Validate registry text; `path` only labels the messages. Raises RegistryInvalid."""
+    if len(text) > MAX_FILE_BYTES:  # characters, at least as many bytes
+        line = text.count("\n", 0, MAX_FILE_BYTES) + 1
+        raise RegistryInvalid([RegistryError(path, line, _too_big())])
     return _Parser(path).parse(text, known_ids)
+
+
+def _too_big() -> str:
+    return f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MiB 的上限（MAX_FILE_BYTES），请拆分或精简"
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _line(node: Node) -> int:
@@ -217,6 +253,10 @@ class _Parser:
         if not value.strip():
             self.fail(node, f"{label} 不能为空{ctx}")
             return None
+        if len(value) > MAX_FIELD_CHARS:
+            self.fail(node, f"{label} 长 {len(value)} 个字符，超过 {MAX_FIELD_CHARS} 个字符的上限"
+                      f"（MAX_FIELD_CHARS）{ctx}")
+            return None
         return value.strip()
 
     def seq(self, node: Node, label: str, ctx: str) -> list[Node] | None:
@@ -246,6 +286,9 @@ class _Parser:
     def document(self, text: str) -> list[_Entry]:
         try:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except RecursionError:  # PyYAML composes nested collections recursively
+            self.fail(1, "列表或映射嵌套过深（数百层），无法解析")
+            return []
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else 1
@@ -265,6 +308,8 @@ class _Parser:
         if not isinstance(root, MappingNode):
             self.fail(root, f"顶层应为只含 sites 字段的映射，实际为{self.describe(root)}")
             return []
+        if not self.within_budget(root):
+            return []
         top = self.pairs(root, "")
         for key, (key_node, _) in top.items():
             if key != "sites":
@@ -279,7 +324,41 @@ class _Parser:
         if not items:
             self.fail(sites_node, "sites 列表为空：至少应登记一个站点")
             return []
+        if len(items) > MAX_SITES:
+            self.fail(items[MAX_SITES], f"站点数超过 {MAX_SITES} 个的上限（MAX_SITES），"
+                      "请拆分为多个文件分别导入")
+            return []
         return [e for i, item in enumerate(items, 1) if (e := self.entry(item, i)) is not None]
+
+    def within_budget(self, root: Node) -> bool:
+        """Whether the document, every alias and merge key expanded, has at most MAX_NODES
+        nodes and no alias inside itself. Counted without expanding anything: each distinct
+        node's expanded size once (post-order, memoised), so this costs one pass over the
+        nodes as written, and stops at the first node whose expansion is over budget."""
+        size: dict[int, int] = {}
+        on_path: set[int] = set()
+        stack: list[tuple[Node, bool]] = [(root, False)]
+        while stack:
+            node, finished = stack.pop()
+            key = id(node)
+            if finished:
+                on_path.discard(key)
+                total = 1 + sum(size[id(child)] for child in _children(node))
+                if total > MAX_NODES:
+                    self.fail(node, f"展开别名与合并键（&、*、<<）后内容超过 {MAX_NODES} 个节点的"
+                              "上限（MAX_NODES），请不要嵌套引用别名")
+                    return False
+                size[key] = total
+                continue
+            if key in size:
+                continue
+            if key in on_path:
+                self.fail(node, "别名或合并键引用了包含它自身的内容（循环引用）")
+                return False
+            on_path.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node) if id(child) not in size)
+        return True
 
     # -- one entry ------------------------------------------------------------------------
 
@@ -290,6 +369,8 @@ class _Parser:
         # Name the site in every message; its id is read raw here, validated below.
         ctx = f"（第 {index} 个站点）"
         for key_node, value_node in node.value:
+            if not isinstance(value_node, ScalarNode):
+                continue
             raw = str(value_node.value).strip()
             if key_node.value == "id" and value_node.tag == _STR_TAG and _ID_RE.fullmatch(raw):
                 ctx = f"（站点 {raw}）"

@@ -4,11 +4,14 @@ value the exact line and reason, all errors of a file at once, and nothing impor
 from __future__ import annotations
 
 import pickle
+import re
+import time
 from pathlib import Path
 from textwrap import dedent, indent
 
 import pytest
 
+from govwatch import registry
 from govwatch.registry import RegistryError, RegistryInvalid, load_registry, parse_registry
 from govwatch.site import CrawlOptions, SiteEntry
 
@@ -462,7 +465,7 @@ def test_merge_keys_are_honoured_and_a_self_merge_is_an_error() -> None:
     [a, b] = parse_registry(text)
     assert (b.id, b.name, b.level, b.url) == ("b", a.name, "city", "https://b.gov.cn/")
     found = problems("sites:\n  - &x {id: a, <<: *x}\n")
-    assert (2, "合并键 << 的值应为映射或映射的列表（站点 a）") in found
+    assert found == [(2, "别名或合并键引用了包含它自身的内容（循环引用）")]
 
 
 def test_with_several_merged_mappings_the_first_wins_and_own_keys_win_over_all() -> None:
@@ -521,3 +524,88 @@ def test_one_bad_entry_among_good_ones_imports_nothing(tmp_path: Path) -> None:
     [error] = info.value.errors
     line = good.splitlines().index('    site_code: "4311000024"') + 1
     assert error.line == line and "（站点 yongzhou）" in error.reason
+
+
+# -- limits: bombs and giants fail fast, each with one line naming the limit ----------------
+
+
+def _billion_laughs() -> str:
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 10):
+        lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\nsites: *l9\n"
+
+
+def _merge_tower() -> str:
+    lines = ["m0: &m0 {name: x, level: city}"]
+    for i in range(1, 10):
+        lines.append(f"m{i}: &m{i} {{<<: [" + ", ".join([f"*m{i - 1}"] * 9) + "]}")
+    return "\n".join(lines) + ("\nsites:\n  - id: a\n    url: https://www.a.gov.cn/\n"
+                               "    <<: *m9\n")
+
+
+@pytest.mark.parametrize("text", [_billion_laughs(), _merge_tower()],
+                         ids=["billion-laughs", "nested-merge-keys"])
+def test_alias_and_merge_key_bombs_fail_fast(text: str) -> None:
+    assert len(text.encode()) < 700
+    started = time.monotonic()
+    with pytest.raises(RegistryInvalid) as info:
+        parse_registry(text, "bomb.yaml")
+    assert time.monotonic() - started < 1.0
+    message = str(info.value.errors[-1])
+    assert re.fullmatch(r"bomb\.yaml:\d+: 展开别名与合并键（&、\*、<<）后内容超过 1000000 个节点的"
+                        r"上限（MAX_NODES），请不要嵌套引用别名", message), message
+
+
+def test_a_defaults_mapping_merged_into_every_site_is_fine() -> None:
+    entries = "".join(f"  - <<: *d\n    id: s{i}\n    name: 站{i}\n    url: https://s{i}.gov.cn/\n"
+                      for i in range(300))
+    text = "sites:\n  - &d {id: s, name: 站, url: https://s.gov.cn/, level: county}\n" + entries
+    started = time.monotonic()
+    sites = parse_registry(text, "t.yaml")
+    assert time.monotonic() - started < 2.0
+    assert len(sites) == 301 and {s.level for s in sites} == {"county"}
+
+
+def test_a_recursive_alias_is_refused() -> None:
+    assert one_problem("sites: &s\n  - *s\n") == (
+        1, "别名或合并键引用了包含它自身的内容（循环引用）")
+
+
+def test_nesting_beyond_the_parser_is_one_error() -> None:
+    assert one_problem("sites: " + "[" * 5000 + "]" * 5000 + "\n") == (
+        1, "列表或映射嵌套过深（数百层），无法解析")
+
+
+def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    line = "  - {id: s, name: 站, url: https://s.gov.cn/, level: city}\n"
+    with path.open("w", encoding="utf-8") as f:
+        f.write("sites:\n")
+        for _ in range(6 * 1024 * 1024 // len(line.encode()) + 1):
+            f.write(line)
+    started = time.monotonic()
+    with pytest.raises(RegistryInvalid) as info:
+        load_registry(path)
+    assert time.monotonic() - started < 1.0
+    (error,) = info.value.errors
+    assert error.reason == "文件超过 4 MiB 的上限（MAX_FILE_BYTES），请拆分或精简"
+    assert error.line is not None and 60_000 < error.line < 80_000  # where 4 MiB is crossed
+    assert str(error).startswith(f"{path}:{error.line}: ")
+
+
+def test_too_many_sites(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "MAX_SITES", 2)
+    text = BASE + BASE.replace("sites:\n", "").replace("id: a", "id: b") \
+        + BASE.replace("sites:\n", "").replace("id: a", "id: c")
+    assert one_problem(text) == (10, "站点数超过 2 个的上限（MAX_SITES），请拆分为多个文件分别导入")
+    monkeypatch.setattr(registry, "MAX_SITES", 3)
+    assert len(parse_registry(text, "t.yaml")) == 3
+
+
+def test_an_overlong_field_is_refused() -> None:
+    name = "甲" * 2049
+    assert one_problem(BASE.replace("甲市人民政府", name)) == (
+        3, "name 长 2049 个字符，超过 2048 个字符的上限（MAX_FIELD_CHARS）（站点 a）")
+    assert parse_registry(BASE.replace("甲市人民政府", "甲" * 2048), "t.yaml")[0].name == \
+        "甲" * 2048
