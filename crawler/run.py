@@ -4,8 +4,9 @@ A crawl gets its own process because Twisted's reactor runs once per process, an
 scheduler can kill a hung crawl without touching anything else. The run row is created by
 the caller (status `running`); this module finishes it as `finished`, or `interrupted` when
 stopped by Ctrl-C / SIGTERM (Scrapy closes the spider gracefully and the pipeline writes what
-it holds), or `failed`. A crawl killed outright is marked interrupted by the next command
-(store.repo.reap_dead_runs).
+it holds), or `failed`. Started with `--parent-pid`, it also stops that way when the command
+that started it dies, even by SIGKILL (govwatch.process). A crawl killed outright is marked
+interrupted by the next command (store.repo.reap_dead_runs).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from sqlalchemy.orm import Session
 from crawler.spiders.site import SiteSpider
 from govwatch.egress import EgressPolicy
 from govwatch.gcpolicy import batch_gc
+from govwatch.process import die_with_parent
+from govwatch.process import start_time as process_start_time
 from govwatch.settings import Settings, load_settings
 from govwatch.site import SiteEntry
 from store import models as m
@@ -161,9 +164,12 @@ class Progress:
 
 
 def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
-              progress: bool = True, label: str | None = None) -> str:
+              progress: bool = True, label: str | None = None,
+              parent_pid: int | None = None) -> str:
     """Crawl the sites of run `run_id`; returns the run's final status. `label` tags the
-    progress lines (several crawls printing on one terminal)."""
+    progress lines (several crawls printing on one terminal). With `parent_pid` (the command
+    that started this process), the crawl stops, gracefully, when that process dies, however
+    it dies (govwatch.process.die_with_parent)."""
     prefix = f"[govwatch {label}]" if label else "[govwatch]"
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)
@@ -172,12 +178,15 @@ def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
         if run is None:
             raise SystemExit(f"错误: 抓取任务 {run_id} 不存在")
         run.pid = os.getpid()
+        run.pid_started = process_start_time(run.pid)
         sites = [
             SiteEntry.from_dict(row.config)
             for row in session.scalars(select(m.Site).where(m.Site.id.in_(run.site_ids)))
         ]
         previous = previous_pages(session, sites, run_id)
         registered = [SiteEntry.from_dict(row.config) for row in session.scalars(select(m.Site))]
+    if parent_pid is not None:  # once our pid is stored: the next command can judge it
+        die_with_parent(parent_pid)
 
     def load_body(sha: str) -> bytes | None:
         with factory() as s:
@@ -266,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", help="tag of the progress lines")
     parser.add_argument("--extract-workers", type=int, metavar="N",
                         help="override crawler.extract_workers (several crawls at once)")
+    parser.add_argument("--parent-pid", type=int, help="stop when this process dies")
     args = parser.parse_args(argv)
     settings = load_settings()
     if args.extract_workers is not None:
@@ -273,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
                                                      extract_workers=args.extract_workers))
     with batch_gc():
         status = run_crawl(settings, args.run_id, args.max_pages, progress=not args.quiet,
-                           label=args.label)
+                           label=args.label, parent_pid=args.parent_pid)
     return {repo.FINISHED: 0, repo.INTERRUPTED: 130}.get(status, 1)
 
 

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -134,8 +134,15 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError("--jobs 必须是正整数")
     factory = _factory(settings)
     with factory() as session, session.begin():
-        repo.reap_dead_runs(session)
+        repo.reap_dead_runs(session)  # a run whose process died is marked interrupted
         site_ids = _select_sites(session, args.site)
+        busy = repo.running_runs(session, site_ids, timedelta(
+            minutes=settings.scheduler.crawl_timeout_minutes))
+        if busy:
+            run = busy[0]
+            sites = "、".join(s for s in run.site_ids if s in site_ids)
+            raise UserError(f"站点 {sites} 正由抓取任务 #{run.id} 抓取中（主机 {run.host}，进程 "
+                            f"{run.pid}），请等待其结束后再抓取")
         groups = partition(site_ids, site_weights(session, site_ids) if jobs > 1 else {}, jobs)
         runs = {repo.create_run(session, group, as_of).id: group for group in groups}
     started = time.monotonic()

@@ -131,7 +131,9 @@ def run_crawl_processes(run_ids: Sequence[int], settings: Settings, max_pages: i
         for run_id in run_ids:
             if stopping:
                 break  # runs never started: the caller finds them still `running`
-            cmd = [sys.executable, "-m", "crawler.run", "--run-id", str(run_id)]
+            # --parent-pid: the crawl stops with this command, even when it is killed outright.
+            cmd = [sys.executable, "-m", "crawler.run", "--run-id", str(run_id),
+                   "--parent-pid", str(os.getpid())]
             if max_pages is not None:
                 cmd += ["--max-pages", str(max_pages)]
             if quiet:

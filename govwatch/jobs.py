@@ -9,6 +9,8 @@ traceback (by APScheduler) and the scheduler carries on with the next run.
   `govwatch crawl` does), at most `[scheduler] crawl_concurrency` at a time, portals before the
   sites below them (the repost rule needs the portals' items first); a crawl still running
   after `crawl_timeout_minutes` is stopped (SIGTERM, then SIGKILL) and recorded as failed.
+  A site still being crawled by a live process (a manual `govwatch crawl`) is skipped; a
+  crawl process stops by itself if serve dies (govwatch.process).
   Each crawl that finishes is checked at once (checks.runner.run_checks) and its new veto
   findings announced (govwatch.notify). On shutdown, crawls not started are skipped and
   running ones get SIGTERM: they write what they hold and end `interrupted`.
@@ -142,7 +144,7 @@ class CrawlReport:
     finished: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # failed or timed out
     interrupted: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # not started (shutdown)
+    skipped: list[str] = field(default_factory=list)  # not started (shutdown, still running)
     check_errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -156,7 +158,8 @@ class CrawlReport:
 
 
 def crawl_command(run_id: int, settings: Settings) -> list[str]:
-    cmd = [sys.executable, "-m", "crawler.run", "--run-id", str(run_id), "--quiet"]
+    cmd = [sys.executable, "-m", "crawler.run", "--run-id", str(run_id), "--quiet",
+           "--parent-pid", str(os.getpid())]  # the crawl stops if serve dies
     if settings.scheduler.crawl_max_pages:
         cmd += ["--max-pages", str(settings.scheduler.crawl_max_pages)]
     return cmd
@@ -235,12 +238,19 @@ def crawl_all() -> CrawlReport:
 
     rt = runtime()
     sched = rt.settings.scheduler
+    report = CrawlReport()
     with rt.factory.begin() as session:
         repo.reap_dead_runs(session)
         entries = crawl_order(active_sites(session))
-    pending = deque(entries)
+        busy = {s for run in repo.running_runs(session, [e.id for e in entries],
+                                               timedelta(minutes=sched.crawl_timeout_minutes))
+                for s in run.site_ids}
+    for entry in entries:
+        if entry.id in busy:  # still being crawled by a live process (a manual crawl)
+            log.warning("crawl of %s skipped: a crawl of it is still running", entry.id)
+            report.skipped.append(entry.id)
+    pending = deque(e for e in entries if e.id not in busy)
     active: list[_Crawl] = []
-    report = CrawlReport()
     limit = timedelta(minutes=sched.crawl_timeout_minutes).total_seconds()
     while pending or active:
         if rt.stop.is_set():

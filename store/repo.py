@@ -7,13 +7,14 @@ import os
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from checks.base import Finding
+from govwatch import process
 from govwatch.site import SiteEntry
 from store import models as m
 
@@ -57,34 +58,41 @@ def create_run(session: Session, site_ids: Sequence[str], as_of: datetime) -> m.
         stats={},
         pid=os.getpid(),
         host=socket.gethostname(),
+        pid_started=process.start_time(os.getpid()),
     )
     session.add(run)
     session.flush()
     return run
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def reap_dead_runs(session: Session) -> int:
     """Mark as interrupted the runs left `running` by a process of this host that died
-    (killed with SIGKILL, power loss), so they are never mistaken for complete crawls."""
+    (killed with SIGKILL, power loss), so they are never mistaken for complete crawls. A
+    pid now used by another process (its start time differs) counts as dead."""
     count = 0
     me = socket.gethostname()
     for run in session.scalars(select(m.CrawlRun).where(m.CrawlRun.status == RUNNING)):
-        if run.host == me and run.pid is not None and not _pid_alive(run.pid):
+        if run.host == me and run.pid is not None and not process.alive(run.pid,
+                                                                         run.pid_started):
             run.status = INTERRUPTED
             run.finished_at = utcnow()
             run.error = "crawl process vanished (killed?)"
             count += 1
     return count
+
+
+def running_runs(session: Session, site_ids: Iterable[str], max_age: timedelta
+                 ) -> list[m.CrawlRun]:
+    """The runs still `running` that cover any of `site_ids`. Call reap_dead_runs first:
+    this host's are then alive. Another host's cannot be checked from here; they count
+    while younger than `max_age` (the crawl time limit), so that a host that vanished
+    (a container re-created under a new name) does not block its sites for ever."""
+    wanted = set(site_ids)
+    me = socket.gethostname()
+    oldest = utcnow() - max_age
+    return [run for run in session.scalars(
+        select(m.CrawlRun).where(m.CrawlRun.status == RUNNING).order_by(m.CrawlRun.id))
+        if wanted & set(run.site_ids or []) and (run.host == me or run.started_at >= oldest)]
 
 
 def latest_finished_run(session: Session, site_id: str) -> m.CrawlRun | None:

@@ -11,12 +11,15 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from govwatch import process
 from store import models as m
+from store import repo
 from store.session import make_engine, session_factory
 from tests.crawler.hostile import HostileServer
 
@@ -290,3 +293,68 @@ def test_link_checks_are_capped_per_page_and_per_site(tmp_path: Path) -> None:
     notices = [f for f in findings(env) if f["check"] == "links.check-cap"]
     assert len(notices) == 1 and notices[0]["severity"] == "notice"
     assert "未检查" in str(notices[0]["message"])
+
+
+def test_kill_9_of_the_command_stops_its_crawl_and_the_next_crawl_proceeds(
+        tmp_path: Path) -> None:
+    """`kill -9` of `govwatch crawl` (its process only, not its group): the crawl process
+    must not live on as an orphan; the next crawl finds the run ended and goes ahead."""
+    with HostileServer() as server:
+        env = write_world(tmp_path, server.port, delay=0.3, extra="batch_size = 2")
+        (tmp_path / "sites.yaml").write_text(
+            (tmp_path / "sites.yaml").read_text(encoding="utf-8").replace(
+                f"url: {HOME}", f"url: {HOME}many/0.html"), encoding="utf-8")
+        prepare(env, tmp_path)
+        parent = subprocess.Popen(
+            [sys.executable, "-m", "govwatch.cli", "crawl", "--site", "hostile"], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        engine = make_engine(env["GOVWATCH_DATABASE_URL"])
+        factory = session_factory(engine)
+        child = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (child is None or sum(server.hits.values()) < 6):
+            with factory() as s:
+                run = s.scalars(select(m.CrawlRun)).first()
+                if run is not None and run.pid not in (None, parent.pid):
+                    child = run.pid
+            time.sleep(0.1)
+        assert child is not None and process.alive(child)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 60
+        while process.alive(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not process.alive(child), "the crawl process outlived its command"
+        hits = sum(server.hits.values())
+        time.sleep(1.0)
+        assert sum(server.hits.values()) == hits  # and nothing crawls on
+        again = gw(env, "crawl", "--site", "hostile", "--max-pages", "3")
+        assert "抓取完成 #2" in again.stdout
+    with factory() as s:
+        runs = list(s.scalars(select(m.CrawlRun).order_by(m.CrawlRun.id)))
+    engine.dispose()
+    assert [r.status for r in runs] == ["interrupted", "finished"]
+
+
+def test_a_run_whose_process_lives_blocks_a_second_crawl_of_its_site(tmp_path: Path) -> None:
+    env = write_world(tmp_path, 1)
+    prepare(env, tmp_path)
+    engine = make_engine(env["GOVWATCH_DATABASE_URL"])
+    factory = session_factory(engine)
+    with factory.begin() as s:  # a crawl of hostile by this (live) process
+        run = repo.create_run(s, ["hostile"], datetime.now(UTC))
+        run_id = run.id
+    proc = gw(env, "crawl", "--site", "hostile", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == (f"错误: 站点 hostile 正由抓取任务 #{run_id} 抓取中（主机 "
+                           f"{socket.gethostname()}，进程 {os.getpid()}），请等待其结束后再抓取\n")
+    with factory.begin() as s:  # the same pid, but not the process that started the run
+        row = s.get(m.CrawlRun, run_id)
+        assert row is not None
+        row.pid_started = (row.pid_started or 0) - 3600
+    proc = gw(env, "crawl", "--site", "unreachable", "--max-pages", "1", check=False)
+    with factory() as s:
+        row = s.get(m.CrawlRun, run_id)
+        assert row is not None and row.status == "interrupted"
+        assert row.error == "crawl process vanished (killed?)"
+    engine.dispose()
