@@ -3,14 +3,17 @@
 Every connection gets its request read, then an answer written a byte at a time with
 `interval` seconds between bytes: from the status line on (`headers=True`, so even the
 headers never finish in time), or after complete headers announcing a large body (the body
-trickles). It stops writing when the client goes away or the server is closed.
+trickles). It stops writing when the client goes away (noticed at once: the socket is
+watched between bytes) or the server is closed, and records how long each connection lived.
 """
 
 from __future__ import annotations
 
+import select
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,12 +27,14 @@ class TrickleServer:
         self.stop = threading.Event()
         self.connections = 0
         self.open = 0  # connections still being answered
+        self.lifetimes: list[float] = []  # seconds from accept to the client's close
         self._lock = threading.Lock()
         outer = self
 
         class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
                 sock: socket.socket = self.request
+                accepted = time.monotonic()
                 with outer._lock:
                     outer.connections += 1
                     outer.open += 1
@@ -45,14 +50,16 @@ class TrickleServer:
                         sock.sendall(ANSWER_HEAD)
                     payload = ANSWER_HEAD + BODY if headers else BODY
                     for i in range(len(payload)):
-                        if outer.stop.wait(interval):
-                            return
+                        readable, _, _ = select.select([sock], [], [], interval)
+                        if outer.stop.is_set() or (readable and not sock.recv(4096)):
+                            return  # the client gave up: that is the point
                         sock.sendall(payload[i:i + 1])
                 except OSError:
-                    return  # the client gave up: that is the point
+                    return
                 finally:
                     with outer._lock:
                         outer.open -= 1
+                        outer.lifetimes.append(time.monotonic() - accepted)
 
         class Server(socketserver.ThreadingTCPServer):
             daemon_threads = True

@@ -23,7 +23,7 @@ from .conftest import PASSWORDS, Target, World, build_world
 from .live import serve
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-DEADLINE = 3.0
+DEADLINE = 6.0  # long enough for 45 re-checks to be under way at once on a busy machine
 
 
 @pytest.fixture
@@ -65,23 +65,22 @@ def test_45_trickling_rechecks_leave_the_dashboard_answering(
     finding = _point_at(world, "alpha-dead", trickle.url("/slow.html"))
     with serve(create_app(world.settings, client_factory=http_client)) as base:
         client, token = _logged_in(base, "sup")
-        results: list[tuple[int, float]] = []
+        results: list[int] = []
         lock = threading.Lock()
 
         def recheck() -> None:
-            start = time.monotonic()
             with httpx.Client(base_url=base, cookies=client.cookies, timeout=60) as c:
                 answer = c.post(f"/findings/{finding}/recheck", data={"csrf": token})
             with lock:
-                results.append((answer.status_code, time.monotonic() - start))
+                results.append(answer.status_code)
 
         threads = [threading.Thread(target=recheck) for _ in range(45)]
         started = time.monotonic()
         for t in threads:
             t.start()
-        while trickle.connections < 45 and time.monotonic() - started < DEADLINE:
+        while trickle.open < 45 and time.monotonic() - started < DEADLINE - 1:
             time.sleep(0.05)
-        assert trickle.connections == 45  # all 45 are waiting on the trickle server now
+        assert trickle.open == 45  # all 45 are waiting on the trickle server now
         # The dashboard answers meanwhile, at once.
         with httpx.Client(base_url=base, timeout=5) as probe:
             for path in ("/healthz", "/login", "/healthz"):
@@ -96,10 +95,11 @@ def test_45_trickling_rechecks_leave_the_dashboard_answering(
         assert _flash(alice, finding) == "当前复核请求较多（45 项正在进行），请稍后再试"
         alice.close()
         for t in threads:
-            t.join(timeout=30)
-        # Every re-check was cut at its deadline, not held for the trickle's 100 kB.
-        assert len(results) == 45 and {status for status, _ in results} == {303}
-        assert max(seconds for _, seconds in results) < DEADLINE + 3
+            t.join(timeout=60)
+        # Every re-check was cut at its deadline (the trickle's 100 kB would take a day): the
+        # server saw each connection closed by then.
+        assert results == [303] * 45
+        assert len(trickle.lifetimes) == 45 and max(trickle.lifetimes) < DEADLINE + 0.5
         with world.factory() as session:
             trail = audit.history(session, finding)
         assert len(trail) == 45 and {t.result for t in trail} == {"open"}
