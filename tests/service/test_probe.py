@@ -188,8 +188,9 @@ def test_a_trickling_server_is_cut_at_the_total_timeout(headers: bool) -> None:
     """One byte per second never lets a read time out; the probe still ends at `timeout`."""
     from tests.trickle import trickle_server
 
+    settings = apply_mapping(Settings(), {"crawler": {"egress_allow": ["127.0.0.1"]}}, "t")
     with trickle_server(headers=headers, interval=0.25) as server, \
-            http_client(Settings(), 10.0, keepalive=False) as client:
+            http_client(settings, 10.0, keepalive=False) as client:
         outcome = probe_url(client, "slow", server.url(), 1.5)
     assert not outcome.ok and outcome.error_kind == "timeout"
     assert outcome.error == "首页未能在 1.5 秒内完整加载"
@@ -200,8 +201,8 @@ def test_watch_fetches_are_cut_at_the_download_timeout() -> None:
     from govwatch.watch import _Fetcher
     from tests.trickle import trickle_server
 
-    settings = apply_mapping(Settings(), {"crawler": {"download_timeout": 1.5,
-                                                      "robots": "ignore"}}, "test")
+    settings = apply_mapping(Settings(), {"crawler": {"download_timeout": 1.5, "robots": "ignore",
+                                                      "egress_allow": ["127.0.0.1"]}}, "test")
     fetcher = _Fetcher(settings)
     try:
         with trickle_server(headers=True, interval=0.25) as server:
