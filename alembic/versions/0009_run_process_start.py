@@ -1,7 +1,7 @@
 """crawl_runs.pid_started: when the run's process started, beside its pid and host
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03
 
 A command that finds a run `running` checks whether its process still lives before starting
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
