@@ -1,7 +1,7 @@
 """user_sessions: dashboard logins held server-side, so that logout really ends them
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03
 
 Until now a session lived only in its signed cookie: a cookie saved before POST /logout kept
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
