@@ -9,12 +9,14 @@ same crawl and `--as-of` always give the same findings.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from checks.regulations import NATIONAL, cite
 from crawler.facts import PageFacts
 from govwatch.site import SiteEntry
 
@@ -75,9 +77,14 @@ class Rule:
             url=url,
             page=page,
             message=message,
-            rule=self.reference,
+            rule=_cite(self.reference, ctx.regulations),
             evidence=dict(evidence or {}),
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _cite(reference: str, regulations: frozenset[str]) -> str:
+    return cite(reference, regulations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +94,9 @@ class Context:
     options: Mapping[str, Any]  # this check's options, defaults merged with settings
     # Every registered site, for checks that look across sites (repost, parents).
     registry: Mapping[str, SiteEntry] = field(default_factory=dict)
+    # The regulations binding this site (checks.regulations.binding): a finding cites only
+    # these. Default: the national documents.
+    regulations: frozenset[str] = NATIONAL
 
 
 @dataclass(frozen=True, slots=True)

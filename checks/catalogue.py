@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.base import CheckFunc, Rule, Severity
+from checks.regulations import reference_problem
 
 ENTRY_POINT_GROUP = "govwatch.checks"
 
@@ -165,6 +166,9 @@ def _rule_problem(rule: Rule) -> str:
         return f"{rule.code} 缺少标题"
     if not isinstance(rule.reference, str) or not rule.reference.strip():
         return f"{rule.code} 缺少规则依据（reference）"
+    problem = reference_problem(rule.reference, need_national=True)
+    if problem:
+        return f"{rule.code} 的规则依据无效: {problem}"
     if not isinstance(rule.severity, Severity):
         return f"{rule.code} 的严重程度 {rule.severity!r} 不是 Severity"
     if not isinstance(rule.options, Mapping) or not all(isinstance(k, str) for k in rule.options):

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from checks.catalogue import load_catalogue
+from checks.regulations import REGULATIONS, cite_all
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "checks.md"
 SEVERITY = {"veto": "单项否决 veto", "deduct": "扣分 deduct", "notice": "提示 notice"}
@@ -26,19 +27,32 @@ def render() -> str:
         "Every option is a setting: override it under `[checks.\"<code>\"]` in the settings",
         "file (`enabled = false` switches a check off).",
         "",
-        "| code | title | severity | rule |",
-        "|---|---|---|---|",
+        "## Regulations",
+        "",
+        "Findings cite these documents by title and article. National documents bind every site;",
+        "a local one binds a site only when the site or a supervising portal above it adopts it",
+        "in the settings (`[regulations.adopt]`, site id = [keys]), so a finding cites only the",
+        "documents that bind its site. Below, citations of local documents carry their region",
+        "in 〔〕.",
+        "",
+        "| key | document | 文号 | 发文机关 | 印发日期 | binds | short name in this page |",
+        "|---|---|---|---|---|---|---|",
     ]
+    for reg in REGULATIONS.values():
+        lines.append(f"| `{reg.key}` | {reg.name} | {reg.number or '—'} | {reg.issuer} | "
+                     f"{reg.date} | {reg.region or '全国 (every site)'} | {reg.short} |")
+    lines += ["", "## Checks", "", "| code | title | severity | rule |", "|---|---|---|---|"]
     catalogue = load_catalogue(include_plugins=False)
     for code, spec in catalogue.items():
         rule = spec.rule
         lines.append(f"| `{code}` | {rule.title} | {SEVERITY[str(rule.severity)]} | "
-                     f"{rule.reference} |")
+                     f"{cite_all(rule.reference)} |")
     for code, spec in catalogue.items():
         rule = spec.rule
         doc = (importlib.import_module(spec.module).__doc__ or "").strip()
-        lines += ["", f"## `{code}` — {rule.title}", "",
-                  f"Severity: {SEVERITY[str(rule.severity)]}. Rule: {rule.reference}.", ""]
+        lines += ["", f"### `{code}` — {rule.title}", "",
+                  f"Severity: {SEVERITY[str(rule.severity)]}. Rule: {cite_all(rule.reference)}.",
+                  ""]
         body = doc.split("\n", 1)[1].strip() if "\n" in doc else ""
         if body:
             lines += [body, ""]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from checks.base import Column, Context, Finding, SiteSnapshot
 from checks.catalogue import CheckSpec, load_catalogue, resolve_options
 from checks.columns.discover import discover_columns
+from checks.regulations import NATIONAL, binding
 from govwatch.settings import Settings
 from govwatch.site import SiteEntry
 from store import items, repo
@@ -66,12 +67,22 @@ def plan(settings: Settings, catalogue: Mapping[str, CheckSpec] | None = None
     return planned
 
 
+def site_regulations(site_id: str, registry: Mapping[str, SiteEntry], settings: Settings
+                     ) -> frozenset[str]:
+    """The regulations binding a site: national ones plus those its authorities adopt."""
+    parents = {sid: entry.parent for sid, entry in registry.items()}
+    return binding(site_id, parents, settings.adopt)
+
+
 def evaluate(snapshot: SiteSnapshot, planned: Iterable[PlannedCheck], now: datetime,
-             registry: Mapping[str, Any]) -> list[Finding]:
-    """Pure: the findings of the planned checks on one site's snapshot."""
+             registry: Mapping[str, Any], regulations: frozenset[str] = NATIONAL
+             ) -> list[Finding]:
+    """Pure: the findings of the planned checks on one site's snapshot; they cite the
+    `regulations` binding the site."""
     findings: list[Finding] = []
     for item in planned:
-        ctx = Context(now=now, site=snapshot.site, options=item.options, registry=registry)
+        ctx = Context(now=now, site=snapshot.site, options=item.options, registry=registry,
+                      regulations=regulations)
         try:
             findings.extend(item.spec.check(snapshot, ctx))
         except Exception as exc:
@@ -169,7 +180,8 @@ def run_checks(
                 sources=items.load_sources(session, snapshot.site, registry),
                 probes=items.load_probes(session, site_id, now),
             )
-            findings = evaluate(snapshot, planned, now, registry)
+            findings = evaluate(snapshot, planned, now, registry,
+                                site_regulations(site_id, registry, settings))
             for f in findings:
                 summary.by_check[f.check] = summary.by_check.get(f.check, 0) + 1
             counts = repo.record_findings(

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from checks.regulations import REGULATIONS
+
 TIMEZONE = "Asia/Shanghai"
 
 
@@ -329,6 +331,11 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     # The reports' official-document heading: see ReportSettings.
     report: ReportSettings = field(default_factory=ReportSettings)
+    # Local regulations adopted per site or supervising authority (`[regulations.adopt]`,
+    # site id -> keys of checks.regulations.REGULATIONS): a site is bound by the national
+    # documents plus those its own id or any supervising portal above it (registry `parent`)
+    # adopts; findings cite only the documents that bind their site. Default: none adopted.
+    adopt: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Per-check overrides: {"links.dead": {"points": 0.1, "enabled": True}}.
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<defaults>"
@@ -527,6 +534,26 @@ def _merge_notify(where: str, base: NotifySettings, data: Any) -> NotifySettings
     return result
 
 
+def _merge_regulations(where: str, base: dict[str, tuple[str, ...]], data: Any
+                       ) -> dict[str, tuple[str, ...]]:
+    if not isinstance(data, dict) or set(data) - {"adopt"}:
+        raise SettingsError(
+            f"{where}: [regulations] 只接受 adopt = {{站点ID = [\"法规代号\", ...]}}")
+    adopt = data.get("adopt", {})
+    if not isinstance(adopt, dict):
+        raise SettingsError(f"{where}: regulations.adopt 应为表（站点ID = [法规代号, ...]）")
+    merged = dict(base)
+    for site_id, keys in adopt.items():
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise SettingsError(f"{where}: regulations.adopt.{site_id} 应为法规代号列表")
+        unknown = [k for k in keys if k not in REGULATIONS]
+        if unknown:
+            raise SettingsError(f"{where}: regulations.adopt.{site_id}: 未知的法规代号 "
+                                f"{'、'.join(unknown)}（可用: {'、'.join(REGULATIONS)}）")
+        merged[site_id] = tuple(keys)
+    return merged
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     """Load settings; see the module docstring for the order of sources."""
     settings = Settings()
@@ -578,6 +605,8 @@ def apply_mapping(settings: Settings, data: dict[str, Any], where: str) -> Setti
             changes[key] = _merge_scheduler(where, settings.scheduler, value)
         elif key == "notify":
             changes[key] = _merge_notify(where, settings.notify, value)
+        elif key == "regulations":
+            changes["adopt"] = _merge_regulations(where, settings.adopt, value)
         elif key == "checks":
             if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
                 raise SettingsError(f"{where}: [checks.\"代码\"] 应为表")

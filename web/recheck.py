@@ -243,7 +243,7 @@ def _judge_link(client: httpx.Client, target: Target, settings: Settings) -> Out
 
 def _judge_page(client: httpx.Client, target: Target, settings: Settings,
                 session_factory: sessionmaker[Session], now: datetime) -> Outcome:
-    from checks.runner import plan
+    from checks.runner import plan, site_regulations
 
     planned = next((p for p in plan(settings) if p.spec.rule.code == target.check), None)
     if planned is None:
@@ -270,7 +270,8 @@ def _judge_page(client: httpx.Client, target: Target, settings: Settings,
         site = replace(entry, archive_paths=(urlsplit(target.page).path or "/",))
     snapshot = SiteSnapshot(site=site, crawl_run_id=0, home=home, pages=tuple(pages),
                             links=(), results={})
-    ctx = Context(now=now, site=site, options=planned.options, registry=registry)
+    ctx = Context(now=now, site=site, options=planned.options, registry=registry,
+                  regulations=site_regulations(target.site_id, registry, settings))
     key = (target.site_id, target.check, target.url, target.page)
     still = [f for f in planned.spec.check(snapshot, ctx) if f.key == key]
     if still:

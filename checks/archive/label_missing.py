@@ -1,6 +1,6 @@
 """archive.label-missing — 归档页面未标注“已归档”.
 
-Rule: 001 第十五条 and 002 第八条(四) (归档后的页面在显著位置清晰注明“已归档”和归档时间).
+Rule: 永州办法 第十五条 and 山西办法 第八条(四) (归档后的页面在显著位置清晰注明“已归档”和归档时间).
 Measured on the archived pages of `checks.archive.common` (under a registered
 `archive_paths` prefix, an archived column's page, reached through a link saying 历史/归档/
 旧版, or reached from such a page): the page shows no visible 已归档 label. A hidden stamp, a
@@ -23,7 +23,7 @@ RULE = Rule(
     code="archive.label-missing",
     title="归档页面未标注“已归档”",
     severity=Severity.DEDUCT,
-    reference="001_d42a7317affeaaf8.txt 第十五条; 002_655fc4a34a353964.txt 第八条(四)",
+    reference="yongzhou-2021 第十五条; shanxi-2018 第八条(四); zhiyin-2017",
     scope="page",
     options=MappingProxyType({"max_pages": 200}),
     fix="在归档页面（通常为归档页面模板的页头）显著位置清晰注明“已归档”字样和归档时间，"

@@ -1,6 +1,6 @@
 """archive.time-missing — 归档页面未标注归档时间.
 
-Rule: 001 第十五条 and 002 第八条(四) (注明“已归档”和归档时间).
+Rule: 永州办法 第十五条 and 山西办法 第八条(四) (注明“已归档”和归档时间).
 Measured on the archived pages of `checks.archive.common` that show the 已归档 label (a page
 carrying the label is archived by its own declaration): no archive time next to it, that is
 the extractor found none (`archive.time`) and the label's block text holds no date in any
@@ -23,7 +23,7 @@ RULE = Rule(
     code="archive.time-missing",
     title="归档页面未标注归档时间",
     severity=Severity.DEDUCT,
-    reference="001_d42a7317affeaaf8.txt 第十五条; 002_655fc4a34a353964.txt 第八条(四)",
+    reference="yongzhou-2021 第十五条; shanxi-2018 第八条(四); zhiyin-2017",
     scope="page",
     options=MappingProxyType({"max_pages": 200}),
     fix="在“已归档”标注旁注明归档时间，如“归档时间：2026年1月5日”。",

@@ -35,7 +35,7 @@ RULE = Rule(
     code="availability.unreachable",
     title="首页无法访问（可用性不达标）",
     severity=Severity.VETO,
-    reference="检查指标; 2015评分表",
+    reference="zhibiao-2019; pucha-2015",
     scope="site",
     options=MappingProxyType(
         {"window_days": 7, "min_failure_share": 0.05, "min_probes_per_day": 20}

@@ -1,7 +1,7 @@
 """columns.blank — 空白栏目（有栏目无内容）.
 
-Rule: 检查指标 and 2015评分表 (空白栏目数量超过(含)5个即单项否决); 002 第十条 (信息科学分类、
-及时更新); 000 第四十一条(一).
+Rule: 检查指标 and 2015评分表 (空白栏目数量超过(含)5个即单项否决); 山西办法 第十条 (信息科学分类、
+及时更新); 德州办法 第四十一条(一).
 Measured on the columns of `checks.columns.discover`: a column whose page loaded (2xx) and
 either shows a placeholder instead of content (暂无信息, 暂无数据, 正在建设中, 栏目维护中), or
 is a list column that lists no item.
@@ -38,8 +38,7 @@ RULE = Rule(
     code="columns.blank",
     title="存在空白栏目",
     severity=Severity.DEDUCT,
-    reference="检查指标; 2015评分表; 002_655fc4a34a353964.txt 第十条; "
-    "000_bbadca5fb3fd911a.txt 第四十一条(一)",
+    reference="zhibiao-2019; pucha-2015; shanxi-2018 第十条; dezhou-2013 第四十一条(一)",
     scope="page",
     options=MappingProxyType({"veto_count": 5}),
     fix="为空白栏目补充应有的内容；暂不具备内容保障条件的栏目应从导航中撤下，不得以“暂无信息”"

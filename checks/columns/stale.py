@@ -1,7 +1,8 @@
 """columns.stale — 栏目信息长期未更新.
 
-Rule: 001 第十九条(四) (daily patrol of 栏目更新情况); 000 第四十一条(一) (各栏目及其子栏目内容
-是否及时更新); 002 第十条 (及时更新); 检查指标 and 2015评分表 (cycles, points, veto).
+Rule: 永州办法 第十九条(四) (daily patrol of 栏目更新情况); 德州办法 第四十一条(一)
+(各栏目及其子栏目内容
+是否及时更新); 山西办法 第十条 (及时更新); 检查指标 and 2015评分表 (cycles, points, veto).
 Measured on the columns of `checks.columns.discover` (navigation and registry): a column is
 stale when its newest item (list date, else the newest crawled article of its list) falls
 before its class's window ending at `--as-of`: 动态要闻 (news) 2 weeks, 通知公告 and 政策文件
@@ -52,8 +53,8 @@ RULE = Rule(
     code="columns.stale",
     title="栏目信息长期未更新",
     severity=Severity.DEDUCT,
-    reference="001_d42a7317affeaaf8.txt 第十九条(四); 000_bbadca5fb3fd911a.txt 第四十一条(一); "
-    "002_655fc4a34a353964.txt 第十条; 检查指标; 2015评分表",
+    reference="yongzhou-2021 第十九条(四); dezhou-2013 第四十一条(一); shanxi-2018 第十条; "
+    "zhibiao-2019; pucha-2015",
     scope="page",
     options=MappingProxyType(
         {

@@ -1,6 +1,7 @@
 """content.commercial-ads — 页面含商业广告.
 
-Rule: 002 第十条 (严禁发布商业广告等经营性信息); 000 第三十七条 (政府网站不得从事商业活动).
+Rule: 山西办法 第十条 (严禁发布商业广告等经营性信息); 德州办法 第三十七条
+(政府网站不得从事商业活动).
 Measured on every page that loaded: a script, frame, image or link served by an advertising
 network (checks/content/data/ad_hosts.txt, a host or any sub-domain of it, plus
 `extra_ad_hosts`), or a block labelled as advertising by a short text of its own whose label is
@@ -28,7 +29,7 @@ RULE = Rule(
     code="content.commercial-ads",
     title="页面含商业广告",
     severity=Severity.DEDUCT,
-    reference="002_655fc4a34a353964.txt 第十条; 000_bbadca5fb3fd911a.txt 第三十七条",
+    reference="shanxi-2018 第十条; dezhou-2013 第三十七条; zhiyin-2017",
     scope="page",
     options=MappingProxyType({
         "labels": ("广告", "推广", "广告位", "广告位招租", "招租广告", "商业广告", "推广链接",

@@ -1,6 +1,6 @@
 """content.malicious-embed — 网页被挂马：隐藏框架、异常外部脚本或跳转到站外.
 
-Rule: 检查指标 (单项否决: 安全、泄密事故等严重问题); 002 第十七条 (监测网站挂马).
+Rule: 检查指标 (单项否决: 安全、泄密事故等严重问题); 山西办法 第十七条 (监测网站挂马).
 Measured per page:
 - a hidden iframe/frame (zero or 1-pixel size, or inside a hidden element) whose source is
   neither the site's own hosts nor an allowed host (a same-site hidden frame is a form target);
@@ -34,7 +34,8 @@ RULE = Rule(
     code="content.malicious-embed",
     title="网页被挂马（隐藏框架、异常外部脚本或站外跳转）",
     severity=Severity.VETO,
-    reference="检查指标（单项否决：安全、泄密事故等严重问题）; 002_655fc4a34a353964.txt 第十七条",
+    reference="zhibiao-2019 （单项否决：安全、泄密事故等严重问题）; "
+    "shanxi-2018 第十七条",
     scope="page",
     options=MappingProxyType({
         "allowed_hosts": (

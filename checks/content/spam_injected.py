@@ -1,7 +1,7 @@
 """content.spam-injected — 网页被植入暗链或垃圾信息（赌博、色情、私服、贷款、办证、药品）.
 
-Rule: 检查指标 (单项否决: 安全、泄密事故等严重问题, 网站被篡改); 002 第十七条 (监测网站挂马、内容
-篡改).
+Rule: 检查指标 (单项否决: 安全、泄密事故等严重问题, 网站被篡改); 山西办法 第十七条
+(监测网站挂马、内容篡改).
 Measured per page over what crawler.spam recorded (the spam lexicon is shipped data, extended
 or trimmed by the settings; see checks.content.spamwords). A page is a finding when any of:
 - a hidden block (inline style, <style> rule on a class or id, `hidden`, a marquee scrolled
@@ -45,7 +45,8 @@ RULE = Rule(
     code="content.spam-injected",
     title="网页被植入暗链或垃圾信息",
     severity=Severity.VETO,
-    reference="检查指标（单项否决：安全、泄密事故等严重问题）; 002_655fc4a34a353964.txt 第十七条",
+    reference="zhibiao-2019 （单项否决：安全、泄密事故等严重问题）; "
+    "shanxi-2018 第十七条",
     scope="page",
     options=MappingProxyType({
         "extra_words": (),  # phrases added to the shipped lexicon

@@ -1,7 +1,7 @@
 """domain.not-gov — 政府网站域名未以 .gov.cn 结尾.
 
-Rule: 000 第十二条(一) (行政单位网站域名以“.gov.cn”结尾); 003 三 (不得使用其他后缀的英文域名);
-002 第六条(六).
+Rule: 德州办法 第十二条(一) (行政单位网站域名以“.gov.cn”结尾); 贵阳实施意见 三
+(不得使用其他后缀的英文域名); 山西办法 第六条(六).
 Measured on the registry, not on pages: the site's host and every extra host in `hosts` must be
 `gov.cn` or end in `.gov.cn` (a link to a non-government site is not this site's domain).
 One finding listing every offending host.
@@ -19,8 +19,7 @@ RULE = Rule(
     code="domain.not-gov",
     title="网站域名未以.gov.cn结尾",
     severity=Severity.DEDUCT,
-    reference="000_bbadca5fb3fd911a.txt 第十二条(一); 003_1673dacf3a3a2bf6.txt 三; "
-    "002_655fc4a34a353964.txt 第六条(六)",
+    reference="dezhou-2013 第十二条(一); guiyang-2018 三; shanxi-2018 第六条(六); zhiyin-2017",
     scope="site",
     fix="申请并启用以“.gov.cn”结尾的英文域名（门户网站 www.□□□.gov.cn，部门网站 ○○○.□□□.gov.cn），"
     "原域名跳转至新域名。",

@@ -2,7 +2,7 @@
 
 Rule: 检查指标 and 2015评分表 (网站不更新: 监测2周首页栏目无信息更新即单项否决; 如首页仅为网站
 栏目导航入口，则检查所有二级页面栏目信息的更新情况; 未注明发布时间的视为不更新);
-001 第十九条(四); 000 第四十一条(一).
+永州办法 第十九条(四); 德州办法 第四十一条(一).
 Measured on the home page's list blocks: at least one item dated within [T − `days`, T]
 (compared by calendar day; T is `--as-of`; an item dated after T's day is outside it) is an
 update. Items without a date count as not updated. A home page with no list item at all is
@@ -28,8 +28,7 @@ RULE = Rule(
     code="home.stale",
     title="首页两周内无信息更新",
     severity=Severity.VETO,
-    reference="检查指标; 2015评分表; 001_d42a7317affeaaf8.txt 第十九条(四); "
-    "000_bbadca5fb3fd911a.txt 第四十一条(一)",
+    reference="zhibiao-2019; pucha-2015; yongzhou-2021 第十九条(四); dezhou-2013 第四十一条(一)",
     scope="site",
     options=MappingProxyType({"days": 14}),
     fix="保持首页栏目（动态要闻、通知公告等）持续更新，至少每两周发布新信息，并标注发布时间；"

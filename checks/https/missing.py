@@ -1,6 +1,7 @@
 """https.missing — 未启用HTTPS或证书无效.
 
-Rule: 发展指引 (安全防护: 支持HTTPS); 003 八 (安全防护). Judged on the latest home-page probe
+Rule: 发展指引 (安全防护: 支持HTTPS); 贵阳实施意见 八 (安全防护).
+Judged on the latest home-page probe
 before `--as-of` that got an answer or failed on TLS (govwatch probe records the certificate of
 the final HTTPS answer: its expiry and issuer; the probe verifies it against the public CAs and
 `[probe] ca_file`). A notice when the home page is served over plain HTTP (the final address
@@ -24,7 +25,7 @@ RULE = Rule(
     code="https.missing",
     title="未启用HTTPS或证书无效",
     severity=Severity.NOTICE,
-    reference="发展指引 (安全防护); 003_1673dacf3a3a2bf6.txt 八",
+    reference="zhiyin-2017 (安全防护); guiyang-2018 八",
     scope="site",
     options=MappingProxyType({"expiring_days": 30}),
     fix="为网站部署由可信机构签发的HTTPS证书，将http://访问重定向到https://，并在证书到期前"

@@ -1,7 +1,7 @@
 """identity.conac-missing — 未展示党政机关网站标识.
 
-Rule: 001 第十条(一), 002 第七条(二), 003 四(二) (党政机关网站标识 obtained through the 机构
-编制部门 before launch).
+Rule: 永州办法 第十条(一), 山西办法 第七条(二), 贵阳实施意见 四(二) (党政机关网站标识 obtained
+through the 机构 编制部门 before launch).
 Measured on the home page: present when the page loads a `dcs.conac.cn/js/…` badge script or
 links to `bszs.conac.cn/sitename?method=show&id=…` (extracted as `PageFacts.conac`). Every
 registered site is a 党政机关 site, so no badge at all is a finding; only blue (事业单位)
@@ -20,8 +20,8 @@ RULE = Rule(
     code="identity.conac-missing",
     title="未展示党政机关网站标识",
     severity=Severity.DEDUCT,
-    reference="001_d42a7317affeaaf8.txt 第十条(一); 002_655fc4a34a353964.txt 第七条(二); "
-    "003_1673dacf3a3a2bf6.txt 四(二)",
+    reference="yongzhou-2021 第十条(一); shanxi-2018 第七条(二); guiyang-2018 四(二); "
+    "zhiyin-2017 网页设计规范",
     scope="site",
     fix="向机构编制部门申请党政机关网站标识，"
     "并在全站页脚加挂红色“党政机关”标识（链接至 bszs.conac.cn）。",

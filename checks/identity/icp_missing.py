@@ -1,7 +1,7 @@
 """identity.icp-missing — 未展示ICP备案编号，或与登记不一致.
 
-Rule: 001 第十条(二) and 002 第七条(三) (ICP 备案 before launch), 000 第十一条; 发展指引 asks
-the footer to show the 备案编号.
+Rule: 永州办法 第十条(二) and 山西办法 第七条(三) (ICP 备案 before launch), 德州办法 第十一条;
+发展指引 asks the footer to show the 备案编号.
 Measured on the home page's footer identifiers: none at all is a finding. Any displayed
 ICP string counts as present (lenient: a dropped 号 or stray spaces are not "missing"); when
 the registry has `icp`, the displayed numbers are compared with it on the core
@@ -22,8 +22,8 @@ RULE = Rule(
     code="identity.icp-missing",
     title="未展示ICP备案编号",
     severity=Severity.DEDUCT,
-    reference="001_d42a7317affeaaf8.txt 第十条(二); 002_655fc4a34a353964.txt 第七条(三); "
-    "000_bbadca5fb3fd911a.txt 第十一条; 发展指引",
+    reference="yongzhou-2021 第十条(二); shanxi-2018 第七条(三); dezhou-2013 第十一条; "
+    "zhiyin-2017",
     scope="site",
     fix="在全站统一页脚中展示ICP备案编号（如“湘ICP备05009375号”），并与工业和信息化部备案信息保持一致。",
 )

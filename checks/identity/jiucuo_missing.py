@@ -1,6 +1,6 @@
 """identity.jiucuo-missing — 未设置“我为政府网站找错”入口，或入口标识码不一致.
 
-Rule: 001 第十九条(五) (规范、准确添加“政府网站找错平台”标识).
+Rule: 永州办法 第十九条(五) (规范、准确添加“政府网站找错平台”标识).
 Measured on the home page: an entry is a link to
 `zfwzgl.www.gov.cn/exposure/jiucuo.html?site_code=…` (extracted as `PageFacts.jiucuo`, the
 site_code of each, "" when none given). None is a finding. An entry whose non-empty site_code
@@ -20,7 +20,7 @@ RULE = Rule(
     code="identity.jiucuo-missing",
     title="未设置“我为政府网站找错”入口",
     severity=Severity.DEDUCT,
-    reference="001_d42a7317affeaaf8.txt 第十九条(五)",
+    reference="yongzhou-2021 第十九条(五); zhibiao-2019",
     scope="site",
     fix="在首页添加“我为政府网站找错”标识，链接至 zfwzgl.www.gov.cn/exposure/jiucuo.html，"
     "site_code 参数填写本网站的标识码。",

@@ -1,6 +1,6 @@
 """identity.name-missing — 网页头部未展示网站全称.
 
-Rule: 002 第六条(四) (网页顶部标识区域显著位置展示网站全称); 000 第十三条(一).
+Rule: 山西办法 第六条(四) (网页顶部标识区域显著位置展示网站全称); 德州办法 第十三条(一).
 Measured on the home page: the registered full name (`name` in sites.yaml) must appear in the
 header text (logo alt/title, header text, meta SiteName, as extracted) or the `<title>`,
 compared without whitespace and after NFKC (full-width forms).
@@ -20,7 +20,7 @@ RULE = Rule(
     code="identity.name-missing",
     title="网页头部未展示网站全称",
     severity=Severity.DEDUCT,
-    reference="002_655fc4a34a353964.txt 第六条(四); 000_bbadca5fb3fd911a.txt 第十三条(一)",
+    reference="shanxi-2018 第六条(四); dezhou-2013 第十三条(一); zhiyin-2017 网页设计规范",
     scope="site",
     fix="在网页顶部标识区域显著位置和 <title> 中展示登记的网站全称（如“永州市人民政府”）。",
 )

@@ -1,6 +1,6 @@
 """identity.police-missing — 未展示公安机关备案号，或备案链接与所示编号不一致.
 
-Rule: 001 第十条(二) and 002 第七条(三) (向公安机关备案 before launch).
+Rule: 永州办法 第十条(二) and 山西办法 第七条(三) (向公安机关备案 before launch).
 Measured on the home page: no 公网安备 string at all is a finding. Where the beian.gov.cn link
 carries `recordcode=`, that code must equal a printed number (digits compared); a code that
 equals none of them is a finding with the same code, naming both.
@@ -19,7 +19,7 @@ RULE = Rule(
     code="identity.police-missing",
     title="未展示公安机关备案号",
     severity=Severity.DEDUCT,
-    reference="001_d42a7317affeaaf8.txt 第十条(二); 002_655fc4a34a353964.txt 第七条(三)",
+    reference="yongzhou-2021 第十条(二); shanxi-2018 第七条(三); zhiyin-2017 网页设计规范",
     scope="site",
     fix="在全站统一页脚中展示公安机关备案号（如“湘公网安备 43110302000125号”），"
     "并链接到全国互联网安全管理服务平台的备案信息，链接中的 recordcode 与所示编号一致。",

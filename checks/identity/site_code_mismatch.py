@@ -1,7 +1,7 @@
 """identity.site-code-mismatch — 政府网站标识码格式错误或与登记不一致.
 
-Rule: 001 第十条(四) and 002 第七条(四) (the code is assigned by the 全国政府网站信息报送系统,
-so the page must show that code and no other).
+Rule: 永州办法 第十条(四) and 山西办法 第七条(四) (the code is assigned by the
+全国政府网站信息报送系统, so the page must show that code and no other).
 Measured on the home page: each footer code must be `bm` + 8 digits, or 10 digits whose first
 two are a province's administrative division code; it must equal the registered `site_code`
 and a non-empty `SiteIDCode` meta tag; the footer must not show two different codes. A
@@ -21,7 +21,7 @@ RULE = Rule(
     code="identity.site-code-mismatch",
     title="政府网站标识码格式错误或与登记不一致",
     severity=Severity.DEDUCT,
-    reference="001_d42a7317affeaaf8.txt 第十条(四); 002_655fc4a34a353964.txt 第七条(四)",
+    reference="yongzhou-2021 第十条(四); shanxi-2018 第七条(四); zhiyin-2017",
     scope="site",
     fix="按全国政府网站信息报送系统分配的标识码更正页脚，并使 SiteIDCode 网页标签与之一致。",
 )

@@ -1,6 +1,6 @@
 """identity.site-code-missing — 页脚未展示政府网站标识码.
 
-Rule: 001 第十条(四) and 002 第七条(四) (a site goes online only with its 政府网站标识码);
+Rule: 永州办法 第十条(四) and 山西办法 第七条(四) (a site goes online only with its 政府网站标识码);
 发展指引 puts the code in the footer.
 Measured on the home page: no value next to 网站标识码 / 网站识别码 in the footer. The
 `SiteIDCode` meta tag is corroboration, not a substitute: a page with the meta tag but no
@@ -19,7 +19,7 @@ RULE = Rule(
     code="identity.site-code-missing",
     title="页脚未展示政府网站标识码",
     severity=Severity.DEDUCT,
-    reference="001_d42a7317affeaaf8.txt 第十条(四); 002_655fc4a34a353964.txt 第七条(四); 发展指引",
+    reference="yongzhou-2021 第十条(四); shanxi-2018 第七条(四); zhiyin-2017",
     scope="site",
     fix="在全站统一页脚中展示“网站标识码：”加全国政府网站信息报送系统分配的标识码；"
     "仅在 SiteIDCode 网页标签中填写不能代替页脚展示。",

@@ -1,7 +1,7 @@
 """interaction.unanswered — 政务咨询留言长期未回复或互动渠道不可用.
 
-Rule: 检查指标 (互动回应差，单项否决); 000 第九条(三) (领导信箱、咨询投诉等渠道，及时办理和
-反馈); 003 六(四). Two faults, each a veto:
+Rule: 检查指标 (互动回应差，单项否决); 德州办法 第九条(三) (领导信箱、咨询投诉等渠道，及时办理和
+反馈); 贵阳实施意见 六(四). Two faults, each a veto:
 - a message of a 领导信箱/咨询/建言 list (the extractor's `messages`: tables whose header row
   names 提问/留言/来信时间 and 回复时间 or 状态 columns, or entries labelled so) asked within
   `window` before `--as-of` and still unanswered `answer_within` after it was asked: no 回复时间
@@ -29,8 +29,8 @@ RULE = Rule(
     code="interaction.unanswered",
     title="政务咨询留言长期未回复或互动渠道不可用",
     severity=Severity.VETO,
-    reference="检查指标 (互动回应差); 000_bbadca5fb3fd911a.txt 第九条(三); "
-    "003_1673dacf3a3a2bf6.txt 六(四)",
+    reference="zhibiao-2019 (互动回应差); dezhou-2013 第九条(三); "
+    "guiyang-2018 六(四)",
     scope="page",
     options=MappingProxyType({
         "window": "12m",

@@ -1,6 +1,6 @@
 """links.check-cap — 链接检查达到上限，部分链接未检查.
 
-Rule: 001 第十九条(四) (daily patrol of 链接可用情况) asks for every link; a crawl bounds the
+Rule: 永州办法 第十九条(四) (daily patrol of 链接可用情况) asks for every link; a crawl bounds the
 link checks one site can cause (`crawler.link_check_factor` x the site's max_pages per site,
 `crawler.max_links_per_page` distinct new targets per page), so that a page of 10,000 links
 or a link trap cannot turn one crawl into an unbounded number of requests.
@@ -23,7 +23,7 @@ RULE = Rule(
     code="links.check-cap",
     title="链接检查达到上限，部分链接未检查",
     severity=Severity.NOTICE,
-    reference="001_d42a7317affeaaf8.txt 第十九条(四)",
+    reference="yongzhou-2021 第十九条(四); zhiyin-2017",
     scope="site",
     fix="检查所列页面是否链接过多或存在无穷链接（日历、会话参数等）并加以整改；链接确属正常时，"
     "由监测方调高 crawler.link_check_factor / crawler.max_links_per_page 后重新抓取。",

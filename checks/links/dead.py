@@ -1,7 +1,7 @@
 """links.dead — 网站页面存在不可用链接（错链、断链）.
 
-Rule: 001 第十九条(四) (daily patrol of 链接可用情况); 000 第四十一条(四) (是否存在错误链接);
-2015评分表: 0.1 points per dead link.
+Rule: 永州办法 第十九条(四) (daily patrol of 链接可用情况); 德州办法 第四十一条(四)
+(是否存在错误链接); 2015评分表: 0.1 points per dead link.
 Measured: every link found on a page other than the home page whose one request per crawl
 (HEAD, GET fallback) ended in a status >= 400, a failed fetch (timeout, DNS, refused, TLS,
 redirect loop, ...) or a soft 404; one finding per (target, page). Home-page links are
@@ -21,8 +21,7 @@ RULE = Rule(
     code="links.dead",
     title="页面存在不可用链接",
     severity=Severity.DEDUCT,
-    reference="001_d42a7317affeaaf8.txt 第十九条(四); 000_bbadca5fb3fd911a.txt 第四十一条(四); "
-    "2015评分表",
+    reference="yongzhou-2021 第十九条(四); dezhou-2013 第四十一条(四); pucha-2015",
     scope="link",
     options=MappingProxyType({"points": 0.1}),
     fix="修改或删除错误链接，或恢复被链接的页面；外部链接失效时及时更新地址或撤下链接。",

@@ -2,7 +2,7 @@
 
 Rule: 发展指引 附件 网页设计规范 (网页标签: SiteName, SiteDomain, SiteIDCode on every page;
 ColumnName, ColumnType on column pages; ArticleTitle, PubDate, ContentSource on articles);
-001 第十九条(三)1 (准确、完整录入信息字段和内容标签).
+永州办法 第十九条(三)1 (准确、完整录入信息字段和内容标签).
 Measured on every page with facts. A page is
 - the home page: site tags only;
 - an article: `ArticleTitle` meta present, or a typical article URL (/t20261101_123.html,
@@ -33,7 +33,7 @@ RULE = Rule(
     code="meta.page-tags-missing",
     title="网页标签缺失或不规范",
     severity=Severity.NOTICE,
-    reference="发展指引 网页设计规范; 001_d42a7317affeaaf8.txt 第十九条(三)1",
+    reference="zhiyin-2017 网页设计规范; yongzhou-2021 第十九条(三)1",
     scope="page",
     options=MappingProxyType(
         {

@@ -1,6 +1,6 @@
 """meta.pubdate-missing — 文章未标注发布时间.
 
-Rule: 000 第二十二条 (政府网站公开的信息应当做到要素完整，标注来源、发布时间).
+Rule: 德州办法 第二十二条 (政府网站公开的信息应当做到要素完整，标注来源、发布时间).
 Measured on article pages (the extractor's `page_kind == "article"`): no publication time
 (the extractor's `published`: a visible 发布时间/发布日期/日期 line, else the PubDate meta;
 header "today" widgets and CMS generation stamps do not count). One finding per page, the
@@ -20,7 +20,7 @@ RULE = Rule(
     code="meta.pubdate-missing",
     title="文章未标注发布时间",
     severity=Severity.DEDUCT,
-    reference="000_bbadca5fb3fd911a.txt 第二十二条",
+    reference="dezhou-2013 第二十二条; zhiyin-2017",
     scope="page",
     options=MappingProxyType({"max_pages": 200}),
     fix="在文章页模板中展示“发布时间：YYYY-MM-DD HH:MM”字段，并同步填写 PubDate 网页标签。",

@@ -1,6 +1,6 @@
 """meta.source-missing — 文章未标注信息来源.
 
-Rule: 000 第二十二条 (政府网站公开的信息应当做到要素完整，标注来源、发布时间).
+Rule: 德州办法 第二十二条 (政府网站公开的信息应当做到要素完整，标注来源、发布时间).
 Measured on article pages (the extractor's `page_kind == "article"`): no 来源 shown (the
 extractor's `source`: the visible 来源/信息来源/文章来源 value, or the ContentSource meta). One
 finding per page, the first `max_pages` by URL; every finding carries the total.
@@ -19,7 +19,7 @@ RULE = Rule(
     code="meta.source-missing",
     title="文章未标注信息来源",
     severity=Severity.DEDUCT,
-    reference="000_bbadca5fb3fd911a.txt 第二十二条",
+    reference="dezhou-2013 第二十二条; zhiyin-2017",
     scope="page",
     options=MappingProxyType({"max_pages": 200}),
     fix="在文章页模板中展示“来源：”字段，并在发布时填写信息来源单位。",

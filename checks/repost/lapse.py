@@ -1,7 +1,7 @@
 """repost.lapse — 未在规定时限内转载上级政府网站重要政策信息.
 
-Rule: 001 第十九条(三), 002 第十条 and 003 九(一) (中国政府网、省和市政府门户网站发布的重要政策
-信息，应在12小时内转载).
+Rule: 永州办法 第十九条(三), 山西办法 第十条 and 贵阳实施意见 九(一)
+(中国政府网、省和市政府门户网站发布的重要政策 信息，应在12小时内转载).
 Measured for a site with `repost_from`: every important item S of each of those portals
 (`snapshot.sources`: items listed in the portal's `important_columns`) against this site's
 tracked items (in its `repost_columns` if it has any, else anywhere crawled). A repost is an
@@ -41,8 +41,7 @@ RULE = Rule(
     code="repost.lapse",
     title="未在规定时限内转载上级重要政策信息",
     severity=Severity.DEDUCT,
-    reference="001_d42a7317affeaaf8.txt 第十九条(三); 002_655fc4a34a353964.txt 第十条; "
-    "003_1673dacf3a3a2bf6.txt 九(一)",
+    reference="yongzhou-2021 第十九条(三); shanxi-2018 第十条; guiyang-2018 九(一); zhiyin-2017",
     scope="page",
     options=MappingProxyType(
         {

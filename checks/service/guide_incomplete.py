@@ -1,7 +1,7 @@
 """service.guide-incomplete — 办事指南要素缺失.
 
-Rule: 检查指标 (服务不实用: 办事指南要素缺失); 003 六(三) (细化规范办事指南，列明依据条件、
-流程时限、收费标准、办理机构、联系方式等); 002 第十二条; 000 第九条(二).
+Rule: 检查指标 (服务不实用: 办事指南要素缺失); 贵阳实施意见 六(三) (细化规范办事指南，列明依据条件、
+流程时限、收费标准、办理机构、联系方式等); 山西办法 第十二条; 德州办法 第九条(二).
 Measured on 办事指南 pages (the extractor's `guide`: a title segment or a heading names a 事项
 before 办事指南/服务指南/办理指南; the bare column page 办事指南 is not a guide): each of the
 ten `elements` (事项名称, 设定依据, 申请条件, 办理材料, 办理地点, 办理机构, 收费标准, 办理时间,
@@ -104,8 +104,8 @@ RULE = Rule(
     code="service.guide-incomplete",
     title="办事指南要素缺失",
     severity=Severity.VETO,  # when veto_guides or more guides; otherwise deduct
-    reference="检查指标 (服务不实用); 003_1673dacf3a3a2bf6.txt 六(三); "
-    "002_655fc4a34a353964.txt 第十二条; 000_bbadca5fb3fd911a.txt 第九条(二)",
+    reference="zhibiao-2019 (服务不实用); guiyang-2018 六(三); "
+    "shanxi-2018 第十二条; dezhou-2013 第九条(二)",
     scope="page",
     options=MappingProxyType(
         {

@@ -38,6 +38,9 @@ def demo_settings_text(world: World, port: int, db_url: str) -> str:
     lines += [
         f"{json.dumps(host)} = {json.dumps(target)}" for host, target in sorted(mapping.items())
     ]
+    # The demo's 永州 portal adopts its city's 办法, so it and the county sites it supervises
+    # (江华) are held to it; every other demo site answers to the national documents only.
+    lines += ["", "[regulations.adopt]", 'yongzhou = ["yongzhou-2021"]']
     return "\n".join(lines) + "\n"
 
 

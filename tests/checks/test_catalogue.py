@@ -72,7 +72,7 @@ PLUGIN_RULE = Rule(
     code="acme.footer-phone",
     title="页脚未展示联系电话",
     severity=Severity.NOTICE,
-    reference="000_bbadca5fb3fd911a.txt 第十三条(四)",
+    reference="dezhou-2013 第十三条(四); zhiyin-2017",
     options=MappingProxyType({"min_digits": 7}),
 )
 
@@ -161,6 +161,15 @@ BROKEN: dict[str, tuple[Any, str]] = {
     ),
     "empty-title": (_module("acme_bad", RULE=_rule(title=" "), check=_plugin_check), "标题"),
     "empty-reference": (_module("acme_bad", RULE=_rule(reference=""), check=_plugin_check), "依据"),
+    "reference-by-file-name": (
+        _module("acme_bad", RULE=_rule(reference="000_bbadca5fb3fd911a.txt 第十三条(四)"),
+                check=_plugin_check),
+        "未知的法规代号",
+    ),
+    "reference-local-only": (
+        _module("acme_bad", RULE=_rule(reference="dezhou-2013 第十三条(四)"), check=_plugin_check),
+        "全国性文件",
+    ),
     "severity-not-enum": (
         _module("acme_bad", RULE=_rule(severity="deduct"), check=_plugin_check),
         "Severity",

@@ -16,6 +16,7 @@ import pytest
 
 from checks.base import Severity
 from checks.catalogue import load_catalogue, resolve_options
+from checks.regulations import cite
 from tests.checks.snapshots import absolute, context, snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -42,7 +43,7 @@ def test_case(path: Path) -> None:
     keys = [f.key for f in findings]
     assert len(set(keys)) == len(keys), f"duplicate finding keys: {keys}"
     for f in findings:
-        assert (f.check, f.rule, f.site) == (code, spec.rule.reference, site.site.id)
+        assert (f.check, f.rule, f.site) == (code, cite(spec.rule.reference), site.site.id)
         assert f.message.strip()
         json.dumps(f.evidence)  # stored as JSON: plain values only
     expected = case["expect"]

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -112,6 +113,21 @@ def test_findings_carry_fixing_evidence(crawled: Crawled) -> None:
         assert row["first_seen"] == "2026-11-21T12:00:00+08:00"
     loops = [r for r in dead if r["evidence"].get("error_kind") == "redirect_loop"]
     assert loops and all(len(r["evidence"]["redirects"]) >= 2 for r in loops)
+
+
+def test_findings_cite_the_regulations_binding_their_site(crawled: Crawled) -> None:
+    rows = findings(crawled.env, "--status", "all")
+    assert rows
+    yongzhou = "《永州市政府网站建设管理办法》"
+    for row in rows:
+        assert row["rule"].startswith("《") and not re.search(r"\d{3}_[0-9a-f]{16}", row["rule"])
+        # 永州 adopts its 办法 (demo settings): it binds 永州 and 江华 below it, no one else
+        bound = row["site"] in ("yongzhou", "jianghua")
+        if row["check"] in ("links.dead", "columns.stale", "archive.label-missing"):
+            assert (yongzhou in row["rule"]) == bound, row
+        elif not bound:
+            assert yongzhou not in row["rule"], row
+    assert any(yongzhou in r["rule"] for r in rows if r["site"] == "jianghua")
 
 
 def test_every_url_is_requested_once(crawled: Crawled) -> None:

@@ -153,7 +153,7 @@ class World:
 def _finding(site: str, check: str, severity: Severity, url: str, page: str, message: str,
              **evidence: object) -> Finding:
     return Finding(site=site, check=check, severity=severity, url=url, page=page,
-                   message=message, rule="001_d42a7317affeaaf8.txt 第十九条(四)",
+                   message=message, rule="《永州市政府网站建设管理办法》第十九条（四）",
                    evidence=evidence)
 
 
