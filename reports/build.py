@@ -303,6 +303,7 @@ def _typical(session: Session, current: Scored, sites: Mapping[str, v.SiteInfo],
     worst-scoring sites (one finding per site: its smallest id, so the choice is stable)."""
     per_check: dict[str, dict[str, int]] = defaultdict(dict)  # code -> site -> first id
     counts: dict[str, int] = defaultdict(int)
+    vetoes: dict[str, int] = defaultdict(int)
     severity: dict[str, str] = {}
     for g in current.data.groups:
         if g.site_id not in current.scores or g.severity not in (VETO, DEDUCT):
@@ -310,6 +311,8 @@ def _typical(session: Session, current: Scored, sites: Mapping[str, v.SiteInfo],
         first = per_check[g.code].get(g.site_id)
         per_check[g.code][g.site_id] = g.first_id if first is None else min(first, g.first_id)
         counts[g.code] += g.count
+        if g.severity == VETO:
+            vetoes[g.code] += g.count
         if g.severity == VETO or g.code not in severity:
             severity[g.code] = g.severity
 
@@ -331,7 +334,7 @@ def _typical(session: Session, current: Scored, sites: Mapping[str, v.SiteInfo],
         problems.append(v.TypicalProblem(
             code=code, title=cat.title(code), severity_label=SEVERITY_LABELS[severity[code]],
             sites=len(per_check[code]), findings=counts[code], fix=cat.fix(code),
-            examples=examples,
+            examples=examples, veto=vetoes[code],
         ))
     problems.sort(key=lambda p: (-p.sites, -p.findings, p.code))
     return tuple(problems)

@@ -110,14 +110,14 @@ class SiteRow:
     def reasons(self) -> str:
         """Why the site failed, in one line: its veto checks, else its score."""
         if self.vetoes:
-            return "单项否决：" + "；".join(f"{v.title}（{v.code}）" for v in self.vetoes)
+            return "单项否决：" + "；".join(v.title for v in self.vetoes)
         if not self.passed:
             return f"得分 {self.score_text} 低于合格线"
         return ""
 
     @property
     def main_problems(self) -> str:
-        items = [f"{d.title}（{d.code}）{d.findings} 处，扣 {fmt_number(d.points)} 分"
+        items = [f"{d.title} {d.findings} 处，扣 {fmt_number(d.points)} 分"
                  for d in self.deductions[:3]]
         return "；".join(items)
 
@@ -181,6 +181,21 @@ class CheckRow:
     fixed: int
     open_at_end: int
 
+    @property
+    def severity_text(self) -> str:
+        """What kind of problem this is, counted by finding: a check whose findings are only
+        partly vetoes is not labelled 单项否决 as a whole."""
+        return severity_text(self.veto, self.deduct, self.notice)
+
+
+def severity_text(veto: int, deduct: int, notice: int) -> str:
+    """单项否决 / 扣分 / 提示 when all findings are one kind, else each kind with its count."""
+    kinds = [(label, n) for label, n in (("单项否决", veto), ("扣分", deduct), ("提示", notice))
+             if n]
+    if len(kinds) <= 1:
+        return kinds[0][0] if kinds else "—"
+    return "、".join(f"{label} {n} 处" for label, n in kinds)
+
 
 @dataclass(frozen=True, slots=True)
 class Example:
@@ -200,6 +215,11 @@ class TypicalProblem:
     findings: int
     fix: str
     examples: tuple[Example, ...]
+    veto: int = 0  # of `findings`, those of severity veto
+
+    @property
+    def severity_text(self) -> str:
+        return severity_text(self.veto, self.findings - self.veto, 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,18 +95,18 @@ class _EvidenceText:
     LIMIT = 50_000
 
     def __init__(self) -> None:
-        self.cache: dict[str, tuple[tuple[str, str], ...]] = {}
+        self.cache: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
 
-    def __call__(self, raw: str | None) -> tuple[tuple[str, str], ...]:
+    def __call__(self, raw: str | None, check: str) -> tuple[tuple[str, str], ...]:
         if not raw:
             return ()
-        pairs = self.cache.get(raw)
+        pairs = self.cache.get((check, raw))
         if pairs is None:
             loaded = json.loads(raw)
-            pairs = evidence_pairs(loaded) if isinstance(loaded, dict) else ()
+            pairs = evidence_pairs(loaded, check) if isinstance(loaded, dict) else ()
             if len(self.cache) >= self.LIMIT:
                 self.cache.clear()
-            self.cache[raw] = pairs
+            self.cache[(check, raw)] = pairs
         return pairs
 
 
@@ -120,7 +120,7 @@ def _rectification(site: v.SiteInfo, rows: list[q.OpenRow], report: v.Report,
         items.append(v.RectItem(
             number, r.code, cat.title(r.code), r.severity,
             SEVERITY_LABELS.get(r.severity, r.severity), r.message, r.url, r.page,
-            evidence(r.evidence), r.rule, cat.fix(r.code) or "—",
+            evidence(r.evidence, r.code), r.rule, cat.fix(r.code) or "—",
             times.minute(r.first_seen), times.minute(r.last_seen), status,
             r.fixed_at is not None,
         ))

@@ -11,7 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -19,6 +18,7 @@ from sqlalchemy import select
 
 from checks.catalogue import load_catalogue
 from govwatch.settings import Settings
+from reports.evidence import evidence_pairs
 from store import models as m
 from store.session import make_engine, session_factory
 
@@ -63,30 +63,6 @@ class SiteView:
         return f"site-{self.id}.html"
 
 
-# Evidence keys as webmasters read them; unknown keys are shown as they are.
-EVIDENCE_LABELS = {
-    "reason": "原因", "status": "HTTP 状态", "anchor": "链接文字", "kind": "链接类型",
-    "final_url": "最终地址", "redirects": "重定向链", "method": "请求方式",
-    "error_kind": "错误类型", "error": "错误详情", "soft404": "软404", "footer": "页脚文字",
-    "registered": "登记值", "displayed": "页面展示", "meta": "SiteIDCode 标签",
-    "missing": "缺少", "header": "页头文字", "title": "网页标题", "host": "域名",
-}
-
-
-def _evidence(evidence: dict[str, Any]) -> list[tuple[str, str]]:
-    rows = []
-    for key, value in evidence.items():
-        if value in (None, "", [], {}, False):
-            continue
-        if isinstance(value, list):
-            value = " → ".join(str(v) for v in value) if key == "redirects" else "、".join(
-                str(v) for v in value)
-        elif value is True:
-            value = "是"
-        rows.append((EVIDENCE_LABELS.get(str(key), str(key)), str(value)))
-    return rows
-
-
 def build_views(settings: Settings) -> list[SiteView]:
     catalogue = load_catalogue()
     tz = ZoneInfo(settings.timezone)
@@ -108,7 +84,7 @@ def build_views(settings: Settings) -> list[SiteView]:
                 message=row.message,
                 rule=row.rule,
                 fix=spec.rule.fix if spec else "",
-                evidence=_evidence(row.evidence),
+                evidence=list(evidence_pairs(row.evidence or {}, row.check)),
                 first_seen=row.first_seen.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                 last_seen=row.last_seen.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             )

@@ -178,13 +178,13 @@ def report_tables(r: v.Report) -> list[Table]:
         ]),
         Table("按检查项", ("检查项", "代码", "性质", "问题数", "涉及网站", "单项否决", "扣分",
                         "提示", "新发现", "期内整改", "期末未整改"), [
-            (c.title, c.code, c.severity_label, c.findings, c.sites, c.veto, c.deduct, c.notice,
+            (c.title, c.code, c.severity_text, c.findings, c.sites, c.veto, c.deduct, c.notice,
              c.new, c.fixed, c.open_at_end)
             for c in r.checks
         ]),
         Table("典型问题", ("检查项", "代码", "性质", "涉及网站", "问题数", "示例网站", "问题描述",
                         "问题对象", "所在页面", "整改方法"), [
-            (p.title, p.code, p.severity_label, p.sites, p.findings, e.site_name, e.message,
+            (p.title, p.code, p.severity_text, p.sites, p.findings, e.site_name, e.message,
              e.url, e.page, p.fix)
             for p in r.typical for e in p.examples
         ]),

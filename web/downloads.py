@@ -65,7 +65,7 @@ def current_rectification(session: Session, site_id: str, cat: Catalogue, tz: Zo
         items.append(v.RectItem(
             number=number, code=r.check, title=cat.title(r.check), severity=r.severity,
             severity_label=SEVERITY_LABELS.get(r.severity, r.severity), message=r.message,
-            url=r.url, page=r.page, evidence=evidence_pairs(r.evidence or {}), rule=r.rule,
+            url=r.url, page=r.page, evidence=evidence_pairs(r.evidence or {}, r.check), rule=r.rule,
             fix=cat.fix(r.check) or "—",
             first_seen=r.first_seen.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             last_seen=r.last_seen.astimezone(tz).strftime("%Y-%m-%d %H:%M"),

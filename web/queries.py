@@ -304,7 +304,7 @@ def finding_detail(session: Session, finding_id: int, scope: Collection[str] | N
     )
     return FindingDetail(
         row=_row(f, name, cat, tz), site_url=site_url, rule=f.rule, fix=cat.fix(f.check),
-        evidence=evidence_pairs(dict(f.evidence or {})), rechecks=rechecks,
+        evidence=evidence_pairs(dict(f.evidence or {}), f.check), rechecks=rechecks,
     )
 
 

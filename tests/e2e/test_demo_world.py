@@ -130,6 +130,18 @@ def test_findings_cite_the_regulations_binding_their_site(crawled: Crawled) -> N
     assert any(yongzhou in r["rule"] for r in rows if r["site"] == "jianghua")
 
 
+def test_every_evidence_key_of_the_demo_has_a_label(crawled: Crawled) -> None:
+    from reports.evidence import HIDDEN, evidence_pairs, label_for
+
+    rows = findings(crawled.env, "--status", "all")
+    unlabelled = sorted({(r["check"], key) for r in rows for key in r["evidence"]
+                         if key not in HIDDEN and label_for(r["check"], key) is None})
+    assert not unlabelled
+    for row in rows:
+        for label, text in evidence_pairs(row["evidence"], row["check"]):
+            assert not re.match(r"^[a-z_]+$", label) and not re.search(r"\dT\d\d:", text)
+
+
 def test_every_url_is_requested_once(crawled: Crawled) -> None:
     engine = make_engine(crawled.env["GOVWATCH_DATABASE_URL"])
     with session_factory(engine)() as s:

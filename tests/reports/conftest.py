@@ -123,7 +123,7 @@ def _findings(plan: Planned) -> list[Finding]:
             evidence = {"footer": "版权所有 =HYPERLINK(\"http://evil\")"} \
                 if plan.check == "identity.icp-missing" else {}
         out.append(Finding(site=plan.site, check=plan.check, severity=plan.severity, url=url,
-                           page=page, message=message, rule=f"规则 {plan.check}",
+                           page=page, message=message, rule="《政府网站与政务新媒体检查指标》",
                            evidence=evidence))
     return out
 

@@ -66,9 +66,20 @@ def test_quarterly_html_shows_the_exact_figures(world: World, tmp_path: Path) ->
         ["县级", "3", "3", "0", "100.00%", "83.97", "23"],
         ["部门", "2", "1", "1", "50.00%", "98.9", "4"],
         ["合计", "10", "7", "3", "70.00%", "88.92", "217"]]
-    checks = {r[1]: r for r in table_rows(doc, "checks")}
-    assert checks["links.dead"][3:] == ["181", "4", "6", "3", "179"]
-    assert checks["home.stale"][2] == "单项否决"
+    checks = {tr.get("data-check"): [text(td) for td in tr.xpath("./td")]
+              for tr in doc.xpath('//table[@id="checks"]/tbody/tr')}
+    assert checks["links.dead"][2:] == ["181", "4", "6", "3", "179"]
+    assert checks["home.stale"][1] == "单项否决"
+    # vetoes are counted by finding: a check only some of whose findings are vetoes is not
+    # labelled 单项否决 as a whole
+    for code, row in checks.items():
+        assert row[1] in ("单项否决", "扣分", "提示") or "处" in row[1], (code, row)
+    # the official text names checks in Chinese; the English codes are in the appendix only
+    appendix = doc.xpath('//section[@id="codes-appendix"]')[0]
+    assert {tr.get("data-check") for tr in appendix.xpath(".//tbody/tr")} == set(checks)
+    appendix.getparent().remove(appendix)
+    body = text(doc.xpath("//body")[0])
+    assert not [code for code in checks if code in body]
     problems = doc.xpath('//div[@class="problem"]')
     assert [(p.get("data-check"), text(p.xpath('.//b[@class="sites"]')[0]),
              text(p.xpath('.//b[@class="findings"]')[0])) for p in problems] == [
@@ -103,7 +114,7 @@ def test_every_site_gets_a_rectification_list(world: World, tmp_path: Path) -> N
     headings = [h.get("data-check") for h in c3.xpath("//h2[@data-check]")]
     assert headings == ["columns.stale", "meta.page-tags-missing"]  # deduct before notice
     fixes = text(c3.xpath("//h2[@data-check]/following-sibling::p[1]")[0])
-    assert "依据：规则 columns.stale" in fixes and "整改方法：" in fixes
+    assert "依据：《政府网站与政务新媒体检查指标》" in fixes and "整改方法：" in fixes
     d1 = html_doc(done.sites_dir / "d1.html")
     assert [h.get("data-check") for h in d1.xpath("//h2[@data-check]")] == [
         "home.stale", "identity.icp-missing"]  # veto first
@@ -279,3 +290,16 @@ def test_monthly_and_annual_documents(world: World, tmp_path: Path, kind: str, p
         assert text(d2.xpath('//b[@class="rect-total"]')[0]) == "0"
     else:
         assert len(trend) == 6 and trend[-1][4] == "80.00%"
+
+
+def test_a_check_partly_veto_is_labelled_by_its_findings() -> None:
+    from reports.model import CheckRow, TypicalProblem
+
+    row = CheckRow(code="columns.stale", title="栏目信息长期未更新", severity="veto",
+                   severity_label="单项否决", findings=15, sites=3, veto=5, deduct=10,
+                   notice=0, new=0, fixed=0, open_at_end=15)
+    assert row.severity_text == "单项否决 5 处、扣分 10 处"
+    assert TypicalProblem("columns.stale", "栏目信息长期未更新", "单项否决", 3, 15, "", (),
+                          veto=5).severity_text == "单项否决 5 处、扣分 10 处"
+    assert TypicalProblem("home.stale", "首页", "单项否决", 2, 2, "", (),
+                          veto=2).severity_text == "单项否决"

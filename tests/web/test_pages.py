@@ -97,7 +97,7 @@ def test_a_finding_page_shows_its_evidence_rule_and_fix(client: TestClient,
     page = client.get(f"/findings/{world.ids['alpha-dead']}").text
     text = " ".join(unescape(re.sub(r"<[^>]+>", " ", page)).split())
     assert "页面存在不可用链接 links.dead" in text  # the title with its code beside it
-    assert "HTTP 状态 404" in text and "链接文字 通知全文" in text
+    assert "HTTP 状态码 404" in text and "链接文字 通知全文" in text
     assert "《永州市政府网站建设管理办法》第十九条（四）" in text
     assert "修改或删除错误链接" in text  # the catalogue's fix
     assert "立即复核" in text
