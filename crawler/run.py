@@ -142,7 +142,10 @@ def previous_pages(session: Session, sites: list[SiteEntry], run_id: int
 
 
 class Progress:
-    """Prints a progress line on stderr every few seconds."""
+    """Prints a progress line on stderr every few seconds. When nothing finished since the
+    last line, the line also says what the crawl is waiting for: responses in flight (the
+    oldest with its URL), requests queued behind a host's delay (a Retry-After slows a host
+    down), pages waiting for the extraction workers."""
 
     def __init__(self, spider: SiteSpider, interval: float, stream: Any = None,
                  prefix: str = "[govwatch]") -> None:
@@ -151,16 +154,49 @@ class Progress:
         self.stream = stream or sys.stderr
         self.prefix = prefix
         self.last = time.monotonic()
+        self.done = (-1, -1, -1)
+        self.since: dict[str, float] = {}  # URL in flight -> when a tick first saw it
 
     def tick(self) -> None:
         c = self.spider.counters
-        elapsed = max(time.monotonic() - c.started, 1e-6)
+        now = time.monotonic()
+        elapsed = max(now - c.started, 1e-6)
+        waiting = self.waiting(now)
+        done = (c.pages, c.checks, c.errors)
+        stalled = f" · 等待: {waiting}" if done == self.done else ""
+        self.done = done
         self.stream.write(
             f"{self.prefix} 页面 {c.pages} · 链接检查 {c.checks} · 错误 {c.errors} · "
             f"{c.pages / elapsed:.1f} 页/秒 · {c.checks / elapsed:.1f} 检查/秒 · "
-            f"{elapsed:.0f} 秒\n"
+            f"{elapsed:.0f} 秒{stalled}\n"
         )
         self.stream.flush()
+
+    def waiting(self, now: float) -> str:
+        """What the crawl is waiting for, in words ("" when it cannot tell)."""
+        parts = []
+        engine = getattr(getattr(self.spider, "crawler", None), "engine", None)
+        downloader = getattr(engine, "downloader", None)
+        if downloader is not None:
+            active = {request.url for request in downloader.active}
+            self.since = {url: self.since.get(url, now) for url in active}
+            if active:
+                oldest = min(active, key=lambda url: (self.since[url], url))
+                parts.append(f"{len(active)} 个请求等待响应（最久已约 "
+                             f"{now - self.since[oldest]:.0f} 秒: {oldest}）")
+            queued = [(len(slot.queue), key, slot.delay)
+                      for key, slot in downloader.slots.items() if slot.queue]
+            if queued:
+                most, key, delay = max(queued)
+                text = f"{sum(q[0] for q in queued)} 个请求排队"
+                if delay >= 1:
+                    text += f"（{key} 每 {delay:.0f} 秒一个，{most} 个）"
+                parts.append(text)
+        workers = getattr(getattr(self.spider, "analyser", None), "workers", None) or ()
+        extracting = sum(len(getattr(w, "in_flight", ())) for w in workers)
+        if extracting:
+            parts.append(f"{extracting} 个页面等待抽取进程处理")
+        return "；".join(parts) or "调度中（无进行中的请求）"
 
 
 def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from govwatch.argparse_zh import ChineseArgumentParser
 from govwatch.database import open_factory
 from govwatch.errors import UserError
 from govwatch.settings import Settings, SettingsError, load_settings
@@ -73,6 +74,8 @@ def cmd_sites_import(args: argparse.Namespace, settings: Settings) -> int:
     from store import models as m
     from store.repo import upsert_sites
 
+    if not Path(args.file).exists():
+        raise UserError(f"站点登记文件不存在: {args.file}")
     factory = _factory(settings)
     with factory() as session, session.begin():
         known = set(session.scalars(select(m.Site.id)))
@@ -97,6 +100,7 @@ def cmd_sites_list(args: argparse.Namespace, settings: Settings) -> int:
     factory = _factory(settings)
     with factory() as session:
         rows = list(session.scalars(select(m.Site).order_by(m.Site.id)))
+    print("站点ID\t级别\t类型\t上级\t名称\t网址")
     for row in rows:
         print(f"{row.id}\t{row.level}\t{row.kind}\t{row.parent_id or '-'}\t{row.name}\t{row.url}")
     print(f"共 {len(rows)} 个站点", file=sys.stderr)
@@ -206,6 +210,14 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# `findings --format csv`: field -> header.
+CSV_COLUMNS = {
+    "id": "编号", "site": "站点", "check": "检查代码", "severity": "性质", "status": "状态",
+    "url": "问题对象", "page": "所在页面", "message": "问题描述", "rule": "依据",
+    "first_seen": "首次发现", "last_seen": "最近发现", "evidence": "证据",
+}
+
+
 def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
     from store import models as m
     from store.repo import finding_json
@@ -221,22 +233,29 @@ def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
         query = query.where(m.Finding.status == args.status)
     tz = _tz(settings)
     with factory() as session:
+        if args.site and session.get(m.Site, args.site) is None:
+            raise UserError(f"未登记的站点: {args.site}（govwatch sites list 列出已登记站点）")
+        if args.check:
+            from checks.catalogue import load_catalogue
+
+            if args.check not in load_catalogue():
+                raise UserError(f"未知的检查代码: {args.check}（检查代码见 docs/checks.md）")
         rows = [finding_json(r, tz) for r in session.scalars(query)]
     out = sys.stdout
     if args.format == "json":
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     elif args.format == "csv":
+        # UTF-8 with a BOM and Chinese headers, so that Excel opens it as it is.
         buf = io.StringIO()
         writer = csv.writer(buf)
-        cols = ["id", "site", "check", "severity", "status", "url", "page", "message", "rule",
-                "first_seen", "last_seen", "evidence"]
-        writer.writerow(cols)
+        writer.writerow(CSV_COLUMNS.values())
         for row in rows:
             writer.writerow([json.dumps(row[c], ensure_ascii=False) if c == "evidence"
-                             else row[c] for c in cols])
-        out.write(buf.getvalue())
+                             else row[c] for c in CSV_COLUMNS])
+        out.write("\ufeff" + buf.getvalue())
     else:
+        out.write("编号\t站点\t检查代码\t性质\t状态\t问题描述\t问题对象\t所在页面\n")
         for row in rows:
             out.write(f"{row['id']}\t{row['site']}\t{row['check']}\t{row['severity']}\t"
                       f"{row['status']}\t{row['message']}\t{row['url']}\t{row['page']}\n")
@@ -253,45 +272,78 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 # -- parser ------------------------------------------------------------------------------
 
 
+EPILOG = """常用流程:
+  govwatch init                       创建数据库
+  govwatch sites import sites.yaml    导入站点登记
+  govwatch crawl                      抓取并检查全部站点
+  govwatch findings --format csv      导出问题清单（Excel 可直接打开）
+  govwatch demo                       离线演示（示例站点群）
+
+数据库: 环境变量 GOVWATCH_DATABASE_URL；设置文件: --settings FILE 或 GOVWATCH_SETTINGS。
+各子命令的选项: govwatch 子命令 -h"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("govwatch")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="govwatch", description="政府网站监测 govwatch")
-    sub = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    parser = ChineseArgumentParser(
+        prog="govwatch",
+        description="政府网站监测 govwatch：抓取政府网站、按规定检查并生成督查报告。",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"govwatch {_version()}",
+                        help="显示版本号并退出")
+    parser.add_argument("--settings", metavar="FILE",
+                        help="设置文件（TOML；默认 GOVWATCH_SETTINGS，否则 config/settings.toml）")
+    sub = parser.add_subparsers(dest="verb", metavar="<子命令>", title="子命令")
 
     p = sub.add_parser("init", help="创建或升级数据库")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("sites", help="站点登记")
-    sites = p.add_subparsers(dest="sites_verb", required=True)
+    sites = p.add_subparsers(dest="sites_verb", required=True, metavar="<操作>", title="操作")
     q = sites.add_parser("import", help="导入站点登记 YAML")
-    q.add_argument("file")
+    q.add_argument("file", metavar="FILE",
+                   help="站点登记文件（YAML，格式见 config/sites.example.yaml）")
     q.set_defaults(func=cmd_sites_import)
     q = sites.add_parser("list", help="列出已登记站点")
     q.set_defaults(func=cmd_sites_list)
 
     p = sub.add_parser("crawl", help="抓取站点并运行检查")
-    p.add_argument("--site", action="append", metavar="ID")
-    p.add_argument("--as-of", metavar="ISO")
-    p.add_argument("--max-pages", type=int, metavar="N")
+    p.add_argument("--site", action="append", metavar="ID", help=SITE_HELP)
+    p.add_argument("--as-of", metavar="ISO", help=AS_OF_HELP)
+    p.add_argument("--max-pages", type=int, metavar="N", help="每个站点最多抓取的页面数")
     p.add_argument("--quiet", action="store_true", help="不显示进度")
     p.add_argument("--jobs", type=int, metavar="N",
                    help="同时运行的抓取进程数，各抓取不同的站点（默认: 本进程可用的 CPU 核数）")
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("check", help="对最近一次抓取重新运行检查")
-    p.add_argument("--site", action="append", metavar="ID")
-    p.add_argument("--as-of", metavar="ISO")
+    p.add_argument("--site", action="append", metavar="ID", help=SITE_HELP)
+    p.add_argument("--as-of", metavar="ISO", help=AS_OF_HELP)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("findings", help="列出问题")
-    p.add_argument("--site", metavar="ID")
-    p.add_argument("--check", metavar="CODE")
-    p.add_argument("--status", choices=("open", "fixed", "all"), default="open")
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--site", metavar="ID", help="只列出该站点的问题")
+    p.add_argument("--check", metavar="CODE", help="只列出该检查项的问题（代码见 docs/checks.md）")
+    p.add_argument("--status", choices=("open", "fixed", "all"), default="open",
+                   help="open 未整改（默认）、fixed 已整改、all 全部")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                   help="table 表格（默认）、json 每行一个 JSON、"
+                   "csv（UTF-8 带 BOM，Excel 可直接打开）")
     p.set_defaults(func=cmd_findings)
 
     p = sub.add_parser("demo", help="在本机回环地址上演示：抓取示例站点群并生成报告")
-    p.add_argument("--out", default="govwatch-demo", metavar="DIR")
-    p.add_argument("--as-of", metavar="ISO")
+    p.add_argument("--out", default="govwatch-demo", metavar="DIR",
+                   help="演示数据、数据库和报告的目录（默认 govwatch-demo）")
+    p.add_argument("--as-of", metavar="ISO", help="以该时刻评判（默认示例数据的时刻 "
+                   "2026-11-21T12:00:00+08:00）")
     p.add_argument("--serve", action="store_true", help="完成后继续提供示例站点，按 Ctrl-C 退出")
     p.set_defaults(func=cmd_demo)
 
@@ -307,10 +359,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SITE_HELP = "只处理该站点（站点 ID，可重复；默认全部已登记站点）"
+AS_OF_HELP = ("以该时刻为“现在”评判时效类规则"
+              "（ISO 时间，如 2026-11-21T12:00:00+08:00；默认当前时间）")
+
+
+def use_settings_file(path: str) -> None:
+    """`--settings FILE`: the settings for this command and every process it starts."""
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(f"设置文件不存在: {path}")
+    os.environ["GOVWATCH_SETTINGS"] = str(file.resolve())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verb is None:
+        parser.print_help()
+        return 0
     try:
+        if args.settings:
+            use_settings_file(args.settings)
         settings = load_settings()
         return int(args.func(args, settings))
     except (UserError, SettingsError) as exc:

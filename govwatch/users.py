@@ -175,9 +175,9 @@ def add_users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     """Register the `users` verb on govwatch's sub-command parser."""
     p = sub.add_parser("users", help="看板用户（督查人员、网站管理员）",
                        description="管理看板用户。密码从不出现在命令行上。")
-    users = p.add_subparsers(dest="users_verb", required=True, metavar="ACTION")
+    users = p.add_subparsers(dest="users_verb", required=True, metavar="<操作>", title="操作")
     q = users.add_parser("add", help="添加用户")
-    q.add_argument("name", metavar="NAME")
+    q.add_argument("name", metavar="NAME", help="用户名")
     q.add_argument("--role", required=True, choices=ROLES,
                    help="supervisor 督查人员（全部站点）| webmaster 网站管理员（指定站点）")
     q.add_argument("--site", action="append", default=[], metavar="ID",
@@ -188,13 +188,13 @@ def add_users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     q = users.add_parser("list", help="列出用户")
     q.set_defaults(func=cmd_users)
     q = users.add_parser("passwd", help="重设用户密码")
-    q.add_argument("name", metavar="NAME")
+    q.add_argument("name", metavar="NAME", help="用户名")
     q.add_argument("--password-stdin", action="store_true",
                    help="从标准输入的第一行读取密码（供脚本使用）")
     q.set_defaults(func=cmd_users)
     for verb, text in (("disable", "停用用户（立即退出登录）"), ("enable", "重新启用用户")):
         q = users.add_parser(verb, help=text)
-        q.add_argument("name", metavar="NAME")
+        q.add_argument("name", metavar="NAME", help="用户名")
         q.set_defaults(func=cmd_users)
 
 

@@ -182,13 +182,14 @@ def test_recheck_is_idempotent(crawled: Crawled) -> None:
 
 def test_output_formats(crawled: Crawled) -> None:
     rows = findings(crawled.env)
-    csv_rows = list(csv.DictReader(io.StringIO(run_gw(crawled.env, "findings", "--format",
-                                                      "csv").stdout)))
-    assert [int(r["id"]) for r in csv_rows] == [r["id"] for r in rows]
-    assert json.loads(csv_rows[0]["evidence"]) == rows[0]["evidence"]
+    csv_text = run_gw(crawled.env, "findings", "--format", "csv").stdout
+    assert csv_text.startswith("\ufeff")  # UTF-8 with a BOM: Excel reads it as UTF-8
+    csv_rows = list(csv.DictReader(io.StringIO(csv_text[1:])))
+    assert [int(r["编号"]) for r in csv_rows] == [r["id"] for r in rows]
+    assert json.loads(csv_rows[0]["证据"]) == rows[0]["evidence"]
     table = run_gw(crawled.env, "findings", "--check", "domain.not-gov")
     lines = table.stdout.splitlines()
-    assert len(lines) == 1 and "domain.not-gov" in lines[0]
+    assert len(lines) == 2 and lines[0].startswith("编号\t") and "domain.not-gov" in lines[1]
     assert set(rows[0]) == {"id", "site", "check", "severity", "url", "page", "message",
                             "evidence", "rule", "first_seen", "last_seen", "status"}
 
