@@ -266,7 +266,8 @@ def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from govwatch.demo.run import run_demo
 
-    return run_demo(Path(args.out), as_of=args.as_of, keep_serving=args.serve)
+    return run_demo(Path(args.out), as_of=args.as_of, keep_serving=args.serve, host=args.host,
+                    port=args.port)
 
 
 # -- parser ------------------------------------------------------------------------------
@@ -344,7 +345,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="演示数据、数据库和报告的目录（默认 govwatch-demo）")
     p.add_argument("--as-of", metavar="ISO", help="以该时刻评判（默认示例数据的时刻 "
                    "2026-11-21T12:00:00+08:00）")
-    p.add_argument("--serve", action="store_true", help="完成后继续提供示例站点，按 Ctrl-C 退出")
+    p.add_argument("--serve", action="store_true",
+                   help="完成后继续提供示例站点并打开看板（含督查人员、网站管理员演示账号），"
+                   "按 Ctrl-C 退出")
+    p.add_argument("--host", default="127.0.0.1", help="--serve 时看板的监听地址（默认 127.0.0.1）")
+    p.add_argument("--port", type=int, default=8000, help="--serve 时看板的端口（默认 8000）")
     p.set_defaults(func=cmd_demo)
 
     from govwatch.probe import add_probe_parser

@@ -26,7 +26,8 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
+from datetime import datetime
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -53,6 +54,15 @@ class _File:
     body: bytes
     content_type: str
     etag: str
+    path: Path | None = None  # where it was read from, to notice edits
+    mtime_ns: int = 0
+    last_modified: str | None = None  # set once the file was edited after the server started
+
+
+def _read(path: Path, content_type: str, last_modified: str | None = None) -> _File:
+    body = path.read_bytes()
+    etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+    return _File(body, content_type, etag, path, path.stat().st_mtime_ns, last_modified)
 
 
 def _content_type(name: str, charset: str) -> str:
@@ -73,9 +83,7 @@ def _load_files(root: Path, hosts: dict[str, Any]) -> dict[str, dict[str, _File]
         base = root / "www" / host
         for path in sorted(p for p in base.rglob("*") if p.is_file()):
             relative = path.relative_to(base).as_posix()
-            body = path.read_bytes()
-            etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
-            entry = _File(body, _content_type(relative, spec["charset"]), etag)
+            entry = _read(path, _content_type(relative, spec["charset"]))
             files["/" + relative] = entry
             if relative == "index.html" or relative.endswith("/index.html"):
                 files["/" + relative[: -len("index.html")]] = entry
@@ -283,6 +291,7 @@ class DemoServer:
         files = self._files[host]
         found = files.get(path)
         if found is not None:
+            found = files[path] = self._fresh(found)
             self._send_file(handler, found, head)
             return
         if not path.endswith("/") and path + "/" in files:
@@ -356,9 +365,24 @@ class DemoServer:
             except (OSError, ValueError):
                 return
 
+    @staticmethod
+    def _fresh(found: _File) -> _File:
+        """The file as it is on disk now: a page of the world edited while the server runs
+        (to try a fix, see README) is served as edited, with its own Last-Modified."""
+        if found.path is None:
+            return found
+        try:
+            mtime = found.path.stat().st_mtime_ns
+            if mtime == found.mtime_ns:
+                return found
+            return _read(found.path, found.content_type, formatdate(mtime / 1e9, usegmt=True))
+        except OSError:
+            return found  # removed while serving: keep answering what was there
+
     def _send_file(self, handler: _Handler, found: _File, head: bool) -> None:
-        validators = [("ETag", found.etag), ("Last-Modified", self._last_modified)]
-        if self._not_modified(handler, found.etag):
+        modified = found.last_modified or self._last_modified
+        validators = [("ETag", found.etag), ("Last-Modified", modified)]
+        if self._not_modified(handler, found.etag, parsedate_to_datetime(modified)):
             handler.send_response(304)
             for name, value in validators:
                 handler.send_header(name, value)
@@ -366,7 +390,7 @@ class DemoServer:
             return
         self._send(handler, 200, found.body, found.content_type, head, validators)
 
-    def _not_modified(self, handler: _Handler, etag: str) -> bool:
+    def _not_modified(self, handler: _Handler, etag: str, modified_at: datetime) -> bool:
         if_none_match = handler.headers.get("If-None-Match")
         if if_none_match is not None:
             tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
@@ -379,7 +403,7 @@ class DemoServer:
                 return False
             if since.tzinfo is None:
                 return False
-            return self._modified_at <= since
+            return modified_at <= since
         return False
 
     def _redirect(self, handler: _Handler, status: int, location: str, head: bool) -> None:

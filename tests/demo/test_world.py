@@ -438,3 +438,15 @@ def test_article_mentioning_404_is_long(world: World, expected: dict[str, Any]) 
     body = parse(world, article).text_content()
     assert body.count("404") >= 3 and len(body) > 2000
     assert "页面不存在" not in body
+
+
+def test_readme_report_examples_use_periods_the_demo_has() -> None:
+    import re
+    from pathlib import Path
+
+    from govwatch.demo.run import DEMO_AS_OF, demo_period
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    periods = re.findall(r"--period ([0-9Q-]+)", readme)
+    assert periods and set(periods) <= set(demo_period(DEMO_AS_OF)), periods
+    assert demo_period("2026-11-21T12:00:00+08:00") == ("2026-11", "2026-Q4", "2026")

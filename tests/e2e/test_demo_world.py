@@ -219,7 +219,12 @@ def test_govwatch_demo_command(tmp_path: Path) -> None:
                            str(tmp_path / "out")], env=env, capture_output=True, text=True,
                           timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    index = Path(proc.stdout.strip().splitlines()[-1].split("报告: ")[1])
+    done = next(line for line in proc.stdout.splitlines() if line.startswith("演示完成，报告: "))
+    index = Path(done.split("报告: ")[1])
+    # then the next steps: the settings to export, a report of a period that has data
+    assert "export GOVWATCH_SETTINGS=" in proc.stdout
+    assert "govwatch report quarterly --period 2026-Q4" in proc.stdout
+    assert "govwatch demo --serve --out" in proc.stdout
     assert index.is_file()
     parser = _Rows()
     parser.feed(index.read_text(encoding="utf-8"))
@@ -296,3 +301,102 @@ def test_checks_that_rebuild_snapshots_find_the_same(crawled: Crawled) -> None:
     for summary in (rebuilt, kept):
         assert (summary.counts.new, summary.counts.reopened, summary.counts.fixed) == (0, 0, 0)
     assert findings(crawled.env, "--status", "all") == before
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_demo_serve_next_steps_work_as_printed(tmp_path: Path) -> None:
+    """`govwatch demo --serve`, then what it prints: the settings to export, a report for a
+    period with data, the dashboard with the demo webmaster, a fix of the demo world
+    re-checked from the dashboard and by a new crawl."""
+    import shlex
+    import signal
+    import time
+
+    import httpx
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("GOVWATCH_SETTINGS", "GOVWATCH_DATABASE_URL")}
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "govwatch.cli", "demo", "--serve", "--out",
+                             str(tmp_path / "out"), "--port", str(port)], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        printed: list[str] = []
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            assert line, "demo ended early: " + "".join(printed)
+            printed.append(line)
+            if "按 Ctrl-C 结束演示" in line:
+                break
+        text = "".join(printed)
+        commands = [line.strip() for line in printed if line.startswith("       ")]
+        export = next(c for c in commands if c.startswith("export "))
+        user_env = dict(env)
+        for pair in shlex.split(export)[1:]:
+            key, _, value = pair.partition("=")
+            user_env[key] = value
+
+        def run(command: str) -> subprocess.CompletedProcess[str]:
+            done = subprocess.run(command, shell=True, env=user_env, cwd=tmp_path,
+                                  capture_output=True, text=True, timeout=600)
+            assert done.returncode == 0, (command, done.stderr[-2000:])
+            return done
+
+        report = next(c for c in commands if c.startswith("govwatch report quarterly"))
+        assert "合格率" in run(report).stdout
+        assert "yongzhou" in run(next(c for c in commands
+                                      if c.startswith("govwatch findings --site"))).stdout
+        mismatch = json.loads(run("govwatch findings --site yongzhou --check "
+                                  "identity.site-code-mismatch --format json").stdout)
+        finding_id = mismatch["id"]
+
+        base = f"http://127.0.0.1:{port}"
+        assert f"看板: {base}/" in text
+        name, password = re.search(r"网站管理员 用户名 (\S+)  密码 (\S+)（", text).groups()  # type: ignore[union-attr]
+        with httpx.Client(base_url=base, timeout=30, trust_env=False) as client:
+            for _ in range(100):
+                try:
+                    page = client.get("/login")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+            login = client.post("/login", data={"name": name, "password": password,
+                                                "csrf": token, "next": "/"})
+            assert login.status_code == 303
+            page = client.get(f"/findings/{finding_id}")
+            assert page.status_code == 200 and "网站标识码" in page.text
+            # the fix, exactly as printed, then 立即复核
+            run(next(c for c in commands if c.startswith("sed -i")))
+            token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+            done = client.post(f"/findings/{finding_id}/recheck", data={"csrf": token})
+            assert done.status_code == 303
+            assert "已整改" in client.get(f"/findings/{finding_id}").text
+        rows = json.loads(run("govwatch findings --status all --check "
+                              "identity.site-code-mismatch --site yongzhou --format json").stdout)
+        assert rows["status"] == "fixed"
+        # and the printed re-crawl works on the edited world
+        crawl = run(next(c for c in commands if c.startswith("govwatch crawl --site")))
+        assert "抓取完成" in crawl.stdout
+        assert run("govwatch findings --check identity.site-code-mismatch").stdout.count(
+            "yongzhou") == 0
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
