@@ -11,10 +11,9 @@ import pytest
 from checks.catalogue import load_catalogue
 from checks.regulations import NATIONAL, REGULATIONS, binding, cite, parse, reference_problem
 from govwatch.settings import Settings, SettingsError, apply_mapping
+from tests.crawler.realpages import SEEDS, shared_file
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS = next((p for p in (ROOT.parent / "shared" / "seeds", ROOT.parents[1] / "shared" / "seeds")
-              if p.is_dir()), ROOT.parent / "shared" / "seeds")
 # How the regulations' texts are named on disk: NNN_<16 hex>.txt. None of it may reach users.
 FILE_NAME = re.compile(r"\b\d{3}_[0-9a-f]{16}(\.txt)?\b")
 
@@ -30,9 +29,9 @@ def test_table_names_every_document_with_its_facts() -> None:
         "zhiyin-2017", "zhibiao-2019", "pucha-2015"}
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="the regulations' texts are not beside the repo")
 def test_local_titles_and_numbers_come_from_the_published_texts() -> None:
-    texts = "\n".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
+    seeds = shared_file(SEEDS)
+    texts = "\n".join(p.read_text(encoding="utf-8") for p in sorted(seeds.glob("*.txt")))
     for reg in REGULATIONS.values():
         if reg.national:
             continue
