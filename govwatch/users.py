@@ -257,6 +257,7 @@ def _verb(args: argparse.Namespace, factory: sessionmaker[Session]) -> int:
     if verb == "list":
         with factory() as session:
             rows = list_users(session)
+        print("用户名\t角色\t状态\t站点")
         for u in rows:
             state = "启用" if u.active else "停用"
             sites = ",".join(u.sites) if u.sites else ("全部" if u.role == SUPERVISOR else "-")

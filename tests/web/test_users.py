@@ -64,7 +64,8 @@ def test_add_and_list(settings: Settings, monkeypatch: pytest.MonkeyPatch,
     assert code == 0 and out == "已添加用户 sup（督查人员，可查看全部站点）\n"
     code, out, err = gw(settings, monkeypatch, capsys, "list")
     assert code == 0
-    assert out.splitlines() == ["sup\tsupervisor\t启用\t全部", "张三\twebmaster\t启用\talpha,beta"]
+    assert out.splitlines() == ["用户名\t角色\t状态\t站点", "sup\tsupervisor\t启用\t全部",
+                                "张三\twebmaster\t启用\talpha,beta"]
     assert err == "共 2 个用户\n"
     engine = make_engine(settings.database_url)
     with session_factory(engine)() as session:
