@@ -26,7 +26,9 @@ from govwatch.demo.world import World, build_world, connect_to_map
 DEMO_AS_OF = "2026-11-21T12:00:00+08:00"
 
 
-def demo_settings_text(world: World, port: int, db_url: str) -> str:
+def demo_settings_text(world: World, port: int, db_url: str, *, dashboard: bool = False) -> str:
+    """Settings for crawling the demo world served on `port`; with `dashboard`, also those of
+    `govwatch demo --serve`'s dashboard."""
     mapping = connect_to_map(world, port)
     lines = [
         "# Written by `govwatch demo`: settings for crawling the demo world on loopback.",
@@ -44,9 +46,9 @@ def demo_settings_text(world: World, port: int, db_url: str) -> str:
     lines += [
         f"{json.dumps(host)} = {json.dumps(target)}" for host, target in sorted(mapping.items())
     ]
-    # The dashboard of `govwatch demo --serve` (plain http on loopback; no nightly jobs).
-    lines += ["", "[web]", f"secret_key = {json.dumps(secrets.token_hex(24))}",
-              "cookie_secure = false", "", "[scheduler]", "enabled = false"]
+    if dashboard:  # plain http on loopback; no nightly jobs
+        lines += ["", "[web]", f"secret_key = {json.dumps(secrets.token_hex(24))}",
+                  "cookie_secure = false", "", "[scheduler]", "enabled = false"]
     # The demo's 永州 portal adopts its city's 办法, so it and the county sites it supervises
     # (江华) are held to it; every other demo site answers to the national documents only.
     lines += ["", "[regulations.adopt]", 'yongzhou = ["yongzhou-2021"]']
@@ -140,7 +142,8 @@ def run_demo(out: Path, as_of: str | None = None, keep_serving: bool = False,
     try:
         settings_path = out / "settings.toml"
         db_url = f"sqlite:///{db_path}"
-        settings_path.write_text(demo_settings_text(world, world_port, db_url), encoding="utf-8")
+        settings_path.write_text(demo_settings_text(world, world_port, db_url, dashboard=True),
+                                 encoding="utf-8")
         os.environ["GOVWATCH_SETTINGS"] = str(settings_path)
         os.environ["GOVWATCH_DATABASE_URL"] = db_url
         print(f"示例站点群已在 127.0.0.1:{world_port} 上提供（{len(world.hosts)} 个主机）",
