@@ -59,6 +59,12 @@ class Rule:
     scope: str = "site"  # "site": one finding per site; "page"/"link": per page or per link
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     fix: str = ""  # how a webmaster fixes it, shown in reports (Chinese)
+    # Run by `checks.catalogue.resolve_options` on the merged options, once per check pass:
+    # loads what the options name (e.g. the lexicon files of the content checks) so that the
+    # check itself reads nothing. Returns the options to use (what it adds under keys that
+    # start with "_", never among `options`); raises ValueError or OSError with a
+    # one-line message on a bad value.
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def finding(
         self,

@@ -55,6 +55,12 @@ BUILTIN: tuple[str, ...] = (
     "checks.https.missing",
     "checks.content.spam_injected",
     "checks.content.malicious_embed",
+    # content (issue 12): text checks
+    "checks.content.serious_errors",
+    "checks.content.typos",
+    "checks.content.banned_words",
+    "checks.content.privacy_leak",
+    "checks.content.traditional_chars",
 )
 
 CODE_PATTERN = re.compile(r"^[a-z]+(\.[a-z0-9-]+)+$")
@@ -109,6 +115,11 @@ def resolve_options(rule: Rule, overrides: Mapping[str, Any]) -> dict[str, Any]:
             known = "、".join(sorted(rule.options)) or "无"
             raise OptionsError(f"检查项 {rule.code} 没有选项 {key!r}（可用选项: {known}）")
         merged[key] = _coerce(rule.code, key, rule.options[key], value)
+    if rule.prepare is not None:
+        try:
+            merged = rule.prepare(merged)
+        except (OSError, ValueError) as exc:
+            raise OptionsError(f"检查项 {rule.code} 的选项无效: {_one_line(exc)}") from exc
     return merged
 
 

@@ -12,9 +12,10 @@ collecting date texts and menu-like names), crawler.navigation (menus, 栏目 bl
 crawler.lists (list blocks and their dated items), crawler.article (publication time, 来源,
 placeholders, page kind), crawler.pagination (下一页/尾页), crawler.archive (已归档 labels),
 crawler.dates (date normalisation); crawler.spam (hidden, off-template and script-written
-blocks, random-id runs, hidden frames and redirects, for the spam and hijack checks). Lists are
-found before the visible-text walk so that the walk can mark their items: an item's 发布时间
-is not the page's.
+blocks, random-id runs, hidden frames and redirects, for the spam and hijack checks);
+crawler.textscan (the visible text with personal numbers masked, and traditional characters,
+for the text checks). Lists are found before the visible-text walk so that the walk can mark
+their items: an item's 发布时间 is not the page's.
 
 Script-written markup is read for the footer identifiers, the 党政机关 badge and the 找错 entry,
 but not for links: its URLs are often built with variables.
@@ -58,6 +59,7 @@ from crawler.navigation import nav_links, nav_roots
 from crawler.pagination import find_pages
 from crawler.scan import scan_page
 from crawler.spam import find_spam
+from crawler.textscan import scan_text
 from crawler.visible import (
     content_length,
     footer_text,
@@ -200,6 +202,7 @@ def extract(url: str, html: str) -> PageFacts:
     pages = find_pages(root, anchors, url)
     has_title = bool(title or meta.get("articletitle") or any(headings))
     guide = is_guide(title, headings)
+    content = scan_text(visible_folded)
 
     return PageFacts(
         url=url,
@@ -243,6 +246,11 @@ def extract(url: str, html: str) -> PageFacts:
         guide=guide,
         guide_labels=find_guide_labels(root) if guide else (),
         spam=find_spam(root, html, url, resolve, anchors, written),
+        text=content.text,
+        personal=content.personal,
+        traditional=content.traditional,
+        traditional_count=content.traditional_count,
+        cjk_count=content.cjk_count,
     )
 
 

@@ -13,7 +13,7 @@ import operator
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
-FACTS_VERSION = 3
+FACTS_VERSION = 4
 # The key of a stylesheet's stored facts (its hiding rules; crawler.spam.stylesheet_facts):
 # store.snapshot gives those to SiteSnapshot.stylesheets instead of a page's facts.
 STYLESHEET_KEY = "_stylesheet"
@@ -156,6 +156,30 @@ class SpamFacts:
         )
 
 
+# -- content text (FACTS_VERSION 4, issue 12: text checks; see crawler.textscan) --
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalNumber:
+    """A personal number in the visible text, stored masked (never whole)."""
+
+    kind: str  # "id" (居民身份证号), "mobile", "bank" (Luhn-valid card number)
+    masked: str  # e.g. 430***********1234, 138****5678
+    before: str = ""  # up to 16 characters before it (numbers in it masked too)
+
+
+@dataclass(frozen=True, slots=True)
+class TraditionalChar:
+    """A traditional character outside quoted titles and language-switch labels."""
+
+    char: str
+    simplified: str  # what OpenCC t2s makes of it
+    context: str  # up to 10 characters either side
+
+
+# -- end of content text --
+
+
 @dataclass(frozen=True, slots=True)
 class PageFacts:
     url: str
@@ -216,6 +240,15 @@ class PageFacts:
     # -- end of issue 12 group --
     # -- spam and hijack signals (crawler.spam) --
     spam: SpamFacts | None = None  # None: not extracted (an old crawl, or not HTML)
+    # -- content text (FACTS_VERSION 4, issue 12: text checks; see crawler.textscan) --
+    # The visible text, whitespace-folded, personal numbers masked, at most
+    # crawler.textscan.TEXT_MAX characters: what the lexicon checks match their lists against.
+    text: str = ""
+    personal: tuple[PersonalNumber, ...] = ()
+    traditional: tuple[TraditionalChar, ...] = ()  # the first 20
+    traditional_count: int = 0  # all of them
+    cjk_count: int = 0  # CJK characters of the text; counted only when traditional_count > 0
+    # -- end of content text --
 
     def to_dict(self) -> dict[str, Any]:
         """`dataclasses.asdict(self)` plus "_version": the same dict (same keys in the same
@@ -254,6 +287,13 @@ class PageFacts:
             "guide": self.guide,
             "guide_labels": _strings(self.guide_labels),
             "spam": None if self.spam is None else _plain(self.spam),
+            # -- content text --
+            "text": self.text,
+            "personal": _badges(self.personal),
+            "traditional": _badges(self.traditional),
+            "traditional_count": self.traditional_count,
+            "cjk_count": self.cjk_count,
+            # -- end of content text --
         }
         if len(data) != len(_PAGE_FACTS_FIELDS) or any(
             type(data[name]) not in _SCALARS for name in _SCALAR_FIELDS
@@ -297,6 +337,12 @@ class PageFacts:
             kwargs["messages"] = tuple(Message(**message) for message in kwargs["messages"])
         if kwargs.get("spam") is not None:
             kwargs["spam"] = SpamFacts.from_dict(kwargs["spam"])
+        # -- content text --
+        if "personal" in kwargs:
+            kwargs["personal"] = tuple(PersonalNumber(**n) for n in kwargs["personal"])
+        if "traditional" in kwargs:
+            kwargs["traditional"] = tuple(TraditionalChar(**t) for t in kwargs["traditional"])
+        # -- end of content text --
         return cls(**kwargs)
 
 
@@ -405,6 +451,7 @@ _SCALAR_FIELDS = (
     "url", "title", "header_text", "footer_text", "says_not_found", "text_length",
     "text_digest", "next_page", "last_page", "published", "published_from", "source",
     "placeholder", "page_kind", "content_length", "guide",
+    "text", "traditional_count", "cjk_count",  # content text
 )  # fmt: skip
 
 
