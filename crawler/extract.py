@@ -202,7 +202,7 @@ def extract(url: str, html: str) -> PageFacts:
     pages = find_pages(root, anchors, url)
     has_title = bool(title or meta.get("articletitle") or any(headings))
     guide = is_guide(title, headings)
-    content = scan_text(visible_folded)
+    content = scan_text(visible)
 
     return PageFacts(
         url=url,

@@ -241,7 +241,8 @@ class PageFacts:
     # -- spam and hijack signals (crawler.spam) --
     spam: SpamFacts | None = None  # None: not extracted (an old crawl, or not HTML)
     # -- content text (FACTS_VERSION 4, issue 12: text checks; see crawler.textscan) --
-    # The visible text, whitespace-folded, personal numbers masked, at most
+    # The visible text, whitespace folded within lines (block boundaries are line breaks),
+    # personal numbers masked, at most
     # crawler.textscan.TEXT_MAX characters: what the lexicon checks match their lists against.
     text: str = ""
     personal: tuple[PersonalNumber, ...] = ()

@@ -1,7 +1,7 @@
 """Facts of a page's visible text for the content checks: personal numbers, traditional
 characters, and the text itself (issue 12, text checks).
 
-Pure and cheap, called once per page by crawler.extract on the whitespace-folded visible text:
+Pure and cheap, called once per page by crawler.extract on the visible text:
 - personal numbers (居民身份证号 with a valid ISO 7064 MOD 11-2 check digit and a real birth
   date, mobile numbers, Luhn-valid bank card numbers) are found by three regular expressions
   and stored MASKED, never whole, with the few characters before them (the checks decide from
@@ -148,7 +148,7 @@ def _has_long_digits(text: str) -> bool:
 _EXEMPT = re.compile(
     r"《[^《》]{0,80}》|「[^「」]{0,80}」|『[^『』]{0,80}』|“[^“”]{0,80}”"
     r"|(?:繁[體体]|[简簡][體体]|正[體体])(?:中文|版|字)?|繁[简簡](?:切换|切換|转换|轉換)?"
-    r"|中文[繁简簡]體|[臺台]灣|香港|澳門"
+    r"|中文[繁简簡]體|[臺台]灣|香港|澳門|日本語"
 )
 
 
@@ -157,7 +157,11 @@ def traditional_chars(text: str) -> tuple[tuple[TraditionalChar, ...], int]:
     its context), and how many there are in all."""
     if text.isascii():
         return (), 0
-    simplified = _CONVERTER.convert(text)
+    try:
+        simplified = _CONVERTER.convert(text)
+    except UnicodeEncodeError:  # lone surrogates: "?" for each keeps the indexes
+        text = text.encode("utf-8", "replace").decode("utf-8")
+        simplified = _CONVERTER.convert(text)
     if simplified == text:
         return (), 0
     exempt = [m.span() for m in _EXEMPT.finditer(text)]
@@ -207,8 +211,11 @@ class TextFacts:
     cjk_count: int
 
 
-def scan_text(folded: str) -> TextFacts:
-    """The content facts of a page's whitespace-folded visible text."""
+def scan_text(visible: str) -> TextFacts:
+    """The content facts of a page's visible text (crawler.visible.walk_text): whitespace is
+    folded within lines, and blank lines dropped, so that block boundaries stay line breaks
+    (an evidence sentence then stops at its paragraph or table cell)."""
+    folded = "\n".join(filter(None, (" ".join(line.split()) for line in visible.splitlines())))
     masked, personal = personal_numbers(folded)
     traditional, count = traditional_chars(masked)
     cjk = len(_CJK.findall(masked)) if count else 0

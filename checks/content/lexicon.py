@@ -29,7 +29,7 @@ from checks.base import PageRef, SiteSnapshot
 
 _PAIR = re.compile(r"\s*(?:->|→|\t| {2,}| )\s*")
 # Sentence ends, for the evidence's "sentence in context".
-_SENTENCE_END = "。！？；!?;"
+_SENTENCE_END = "。！？；!?;\n"
 SENTENCE_MAX = 60  # characters either side of a match shown in evidence
 
 

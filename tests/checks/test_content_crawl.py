@@ -1,0 +1,120 @@
+"""The text checks end to end: a real crawl (the `govwatch` CLI, Scrapy, a loopback server)
+of a small site whose pages plant each code, and seed 001 served as the site's declared 繁体
+version (no content.traditional-chars) and as an ordinary article (a finding)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+SEED_001 = SEEDS / "001_d42a7317affeaaf8.txt"
+HOST = "www.texts.gov.cn"
+AS_OF = "2026-11-21T12:00:00+08:00"
+CODES = ("content.serious-errors", "content.typos", "content.banned-words",
+         "content.privacy-leak", "content.traditional-chars")
+
+
+def _page(title: str, body: str, extra: str = "") -> bytes:
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+            f"<body><div class='top'>{extra}</div><h1>{title}</h1>{body}"
+            "<div class='footer'>主办单位：测试市人民政府</div></body></html>").encode()
+
+
+def _write_site(root: Path, seed: bytes) -> None:
+    www = root / "www"
+    (www / "big5").mkdir(parents=True)
+    (www / "zwdt").mkdir()
+    (www / "index.html").write_bytes(_page("测试市人民政府", (
+        "<ul><li><a href='/zwdt/1.html'>要闻一</a></li><li><a href='/zwdt/2.html'>公示</a></li>"
+        "<li><a href='/zwdt/3.html'>转载</a></li><li><a href='/zwdt/4.html'>学习</a></li></ul>"
+    ), extra="<a href='/big5/index.html'>繁體</a> <a href='/en/'>English</a>"))
+    (www / "zwdt" / "1.html").write_bytes(_page("要闻一", (
+        "<p>会议强调，要坚持中国特色社会注意道路。截止目前，已完成全年任务。</p>"
+        "<p>外交部发言人就北朝鲜问题答记者问。</p>")))
+    (www / "zwdt" / "2.html").write_bytes(_page("补贴公示", (
+        "<table><tr><td>张三</td><td>431102198506121017</td><td>13812345678</td></tr>"
+        "<tr><td>李四</td><td>11010519491231002X</td><td>13912345670</td></tr>"
+        "<tr><td>王五</td><td>430***********1234</td><td>137****5678</td></tr></table>"
+        "<p>联系电话：13800001111</p>")))
+    (www / "zwdt" / "3.html").write_bytes(seed)
+    (www / "zwdt" / "4.html").write_bytes(_page("学习", (
+        "<p>认真学习《永州市政府網站建設管理辦法》，“網站”一词引自原文。</p>"
+        "<p>申报截止日期为12月1日，关爱残疾人。</p>")))
+    (www / "big5" / "index.html").write_bytes(seed)
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def translate_path(self, path: str) -> str:
+        # The crawler asks in HTTP proxy form (GET http://host/path): serve the path.
+        return super().translate_path(urlsplit(path).path or "/")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.skipif(not SEED_001.is_file() and not os.environ.get("CI"),
+                    reason=f"seed 001 not found at {SEED_001}")
+def test_text_checks_on_a_crawled_site(tmp_path: Path) -> None:
+    _write_site(tmp_path, SEED_001.read_bytes())
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 partial(_Quiet, directory=str(tmp_path / "www")))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        (tmp_path / "sites.yaml").write_text(
+            f"sites:\n  - id: texts\n    name: 测试市人民政府\n    url: http://{HOST}/\n"
+            "    level: county\n    crawl: {delay: 0, concurrency: 4}\n", encoding="utf-8")
+        (tmp_path / "settings.toml").write_text(
+            f'[crawler.connect_to]\n"{HOST}" = "127.0.0.1:{server.server_address[1]}"\n',
+            encoding="utf-8")
+        env = dict(os.environ, GOVWATCH_SETTINGS=str(tmp_path / "settings.toml"),
+                   GOVWATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'gw.db'}")
+
+        def gw(*args: str) -> str:
+            proc = subprocess.run([sys.executable, "-m", "govwatch.cli", *args], env=env,
+                                  capture_output=True, text=True, timeout=300)
+            assert proc.returncode == 0, proc.stderr
+            return proc.stdout
+
+        gw("init")
+        gw("sites", "import", str(tmp_path / "sites.yaml"))
+        gw("crawl", "--quiet", "--as-of", AS_OF)
+        rows = [json.loads(line) for line in gw("findings", "--format", "json").splitlines()]
+    finally:
+        server.shutdown()
+        server.server_close()
+    got = {(r["check"], r["url"].removeprefix(f"http://{HOST}")): r for r in rows
+           if r["check"] in CODES}
+    assert set(got) == {
+        ("content.serious-errors", "/zwdt/1.html"),
+        ("content.typos", "/zwdt/1.html"),
+        ("content.banned-words", "/zwdt/1.html"),
+        ("content.privacy-leak", "/zwdt/2.html"),
+        # Seed 001 as an ordinary article of a simplified site; as /big5/ (the 繁體 link's
+        # target) it is the site's declared 繁体 version and raises nothing.
+        ("content.traditional-chars", "/zwdt/3.html"),
+    }, sorted(got)
+    leak = got[("content.privacy-leak", "/zwdt/2.html")]
+    assert leak["severity"] == "veto"
+    masked = [n["masked"] for n in leak["evidence"]["numbers"]]
+    assert masked == ["431***********1017", "138****5678", "110***********002X", "139****5670"]
+    assert leak["evidence"]["list"] is True
+    assert "431102198506121017" not in json.dumps(rows, ensure_ascii=False)
+    serious = got[("content.serious-errors", "/zwdt/1.html")]
+    assert serious["evidence"]["hits"][0] == {
+        "wrong": "中国特色社会注意", "right": "中国特色社会主义",
+        "sentence": "会议强调，要坚持中国特色社会注意道路。"}
+    assert got[("content.banned-words", "/zwdt/1.html")]["severity"] == "veto"
+    trad = got[("content.traditional-chars", "/zwdt/3.html")]
+    assert trad["evidence"]["chars_total"] > 100
+    assert trad["evidence"]["version_prefixes"] == [f"{HOST}/big5/"]
