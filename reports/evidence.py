@@ -78,6 +78,13 @@ LABELS: Mapping[str, str] = {
     "why": "判定依据", "selector": "元素（CSS 选择器）", "words": "命中词", "snippet": "HTML 片段",
     "excerpt": "区块文字", "blocks": "可疑区块", "blocks_total": "可疑区块数",
     "embeds": "可疑嵌入", "embeds_total": "可疑嵌入数",
+    # content.serious-errors, content.typos, content.banned-words, content.privacy-leak,
+    # content.traditional-chars
+    "hits": "问题词句", "hits_total": "问题处数", "wrong": "错误写法", "right": "正确写法",
+    "sentence": "所在语句", "word": "用语", "numbers": "个人信息（已脱敏）",
+    "numbers_total": "号码个数", "masked": "号码", "roster": "疑似公示名单",
+    "attachment_format": "附件格式", "chars": "繁体字", "char": "繁体字", "simplified": "简体",
+    "chars_total": "繁体字处数", "cjk_total": "页面汉字数", "version_prefixes": "网站繁体版地址",
     # links.check-cap
     "site_cap": "每站链接检查上限", "per_page": "每页链接检查上限", "checks": "已检查链接数",
     "skipped": "超出上限未检查的链接数", "pages_capped": "达到每页上限的页面数",
@@ -103,6 +110,9 @@ CHECK_LABELS: Mapping[str, Mapping[str, str]] = {
     "content.fake-dates": {"title": "信息标题"},
     "identity.jiucuo-missing": {"expected": "应填的网站标识码",
                                 "entries": "找错入口的 site_code"},
+    "content.banned-words": {"list": "词表"},
+    "content.privacy-leak": {"kind": "类型", "before": "前文"},
+    "content.traditional-chars": {"context": "上下文"},
 }
 # Evidence that only restates what the report itself shows (the points a check would deduct
 # are the report's business, from [scoring]) or duplicates another key in machine form.
@@ -147,6 +157,8 @@ CHECK_VALUE_WORDS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
     "meta.page-tags-missing": {"kind": {"home": "首页", "column": "栏目页", "article": "文章页"}},
     "meta.source-missing": {"source": {}},
     "meta.pubdate-missing": {"source": {}},
+    "content.banned-words": {"list": {"veto": "严重表述错误", "deduct": "不规范用语"}},
+    "content.privacy-leak": {"kind": {}},
 }
 _ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?$")
 

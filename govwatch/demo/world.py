@@ -36,7 +36,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import jinja2
 import yaml
 
-from govwatch.demo import assets, content, contentpages, oracle, spam, timeliness
+from govwatch.demo import assets, content, contentpages, oracle, texts, timeliness
 from govwatch.demo.sites import (
     DEAD_REASONS,
     DNS_FAIL_HOST,
@@ -93,6 +93,7 @@ CHECKS_ISSUE3 = (
 # Issue 12 (content, interaction, service); https.missing judges probes, which a crawl of the
 # demo world does not make, so it is tested on loopback TLS servers instead.
 CHECKS_ISSUE12 = (
+    *texts.CHECKS_ISSUE12_TEXT,
     "content.commercial-ads",
     "content.fake-dates",
     "interaction.unanswered",
@@ -519,6 +520,45 @@ def _make_extra_pages(site: _Site) -> None:
         site.extra_pages.append(article)
         if orphan:
             site.orphans.add(parts.path)
+
+
+def _make_texts(site: _Site) -> None:
+    """The content text plants of issue 12 (govwatch.demo.texts): paragraphs appended to
+    named articles, and the declared 繁体 version page with its 繁體版 link."""
+    spec = site.spec
+    for plant in texts.TEXT_PLANTS:
+        if plant.site == spec.id:
+            article = site.columns[plant.column].articles[plant.index]
+            article.paragraphs = (*article.paragraphs, plant.paragraph)
+    if spec.id != texts.TRADITIONAL_SITE:
+        return
+    site.extra_pages.append(
+        _Article(
+            "extra",
+            texts.TRADITIONAL_TITLE,
+            datetime(2026, 11, 16, 10, 0),
+            content.office(spec),
+            texts.TRADITIONAL_PARAGRAPHS,
+            path=texts.TRADITIONAL_PATH,
+            column_name="繁體版",
+            column_label="繁體版",
+        )
+    )
+    site.extras_for(texts.TRADITIONAL_LINK_PAGE).a.append(
+        _Link(texts.TRADITIONAL_PATH, texts.TRADITIONAL_LINK_TEXT)
+    )
+
+
+def _text_findings(sites: dict[str, _Site]) -> dict[tuple[str, str, str, str], str]:
+    """The content text findings the plants must raise, with their severities."""
+    found: dict[tuple[str, str, str, str], str] = {}
+    for plant in texts.TEXT_PLANTS:
+        if plant.check is None:
+            continue
+        site = sites[plant.site]
+        url = _abs(site.spec, site.columns[plant.column].articles[plant.index].path)
+        found[(plant.site, plant.check, url, url)] = plant.severity
+    return found
 
 
 def _make_timeliness(site: _Site) -> None:
@@ -1499,6 +1539,9 @@ def _expected(
     verdict = oracle.judge(*facts)
     findings |= verdict.findings
     severities.update(verdict.severities)
+    text_findings = _text_findings(sites)
+    findings |= set(text_findings)
+    severities.update({key: sev for key, sev in text_findings.items() if sev})
     pages = {
         site.spec.id: sorted(_abs(site.spec, p) for p in site.pages if p not in site.orphans)
         for site in sites.values()
@@ -1634,6 +1677,7 @@ def build_world(root: Path) -> World:
         _assets(site)
         _make_timeliness(site)
         _make_single_pages(site)
+        _make_texts(site)
         sites[spec.id] = site
     # The near-miss .doc whose HEAD is refused is a real file.
     changsha = sites["changsha"]

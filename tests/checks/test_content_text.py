@@ -104,3 +104,19 @@ def test_real_pages_raise_no_text_finding() -> None:
             spec = CATALOGUE[code]
             found = list(spec.check(site, context(site, resolve_options(spec.rule, {}), {})))
             assert not found, (label["file"], code, [f.message for f in found])
+
+
+def test_evidence_reads_in_chinese() -> None:
+    from reports.evidence import evidence_pairs
+
+    pairs = dict(evidence_pairs({
+        "hits": [{"wrong": "两学一作", "right": "两学一做", "sentence": "开展两学一作。"}],
+        "hits_total": 1,
+        "numbers": [{"kind": "手机号码", "masked": "138****5678", "before": "张三 "}],
+        "list": True,
+    }))
+    assert pairs["问题词句"] == (
+        "（错误写法：两学一作，正确写法：两学一做，所在语句：开展两学一作。）"
+    )
+    assert pairs["个人信息（已脱敏）"] == "（类型：手机号码，号码：138****5678，前文：张三 ）"
+    assert pairs["疑似公示名单"] == "是"
