@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from checks.regulations import NATIONAL, cite
-from crawler.facts import PageFacts
+from crawler.facts import PageFacts, PersonalNumber
 from govwatch.site import SiteEntry
 
 
@@ -135,6 +135,18 @@ class PageRef:
 
 
 @dataclass(frozen=True, slots=True)
+class AttachmentRef:
+    """An attachment of one of the site's pages that the crawl downloaded and read."""
+
+    url: str
+    page_url: str  # the page that links it
+    format: str  # pdf | docx | xlsx | xls | rtf | xml-xls | doc | unknown
+    text_chars: int = 0
+    personal: tuple[PersonalNumber, ...] = ()  # masked
+    error: str = ""  # why it was not (fully) read
+
+
+@dataclass(frozen=True, slots=True)
 class LinkRef:
     """One occurrence of a link: `page_url` links to `url`."""
 
@@ -249,6 +261,8 @@ class SiteSnapshot:
     # The site's own stylesheets fetched in the crawl: URL -> their hiding rules on simple
     # selectors ({".class" or "#id": reason}, crawler.spam.stylesheet_rules).
     stylesheets: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Attachments of the site's pages the crawl read (crawler.attachments), by URL.
+    attachments: tuple[AttachmentRef, ...] = ()
 
     def result(self, url: str) -> LinkResult | None:
         return self.results.get(url)

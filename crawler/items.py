@@ -16,3 +16,8 @@ class PageItem(dict):  # type: ignore[type-arg]
 class ResultItem(dict):  # type: ignore[type-arg]
     """The one verification of a URL: url, method, status, final_url, redirects, error_kind,
     error, elapsed_ms, soft404, attempts."""
+
+
+class AttachmentItem(dict):  # type: ignore[type-arg]
+    """An attachment the crawl read (crawler.attachments): site_id, url, page_url, format,
+    size, text_chars, personal (masked numbers as dicts), error."""

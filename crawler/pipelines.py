@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.facts import FACTS_VERSION
-from crawler.items import PageItem, ResultItem
+from crawler.items import AttachmentItem, PageItem, ResultItem
 from crawler.pool import PageRecord
 from store import models as m
 
@@ -129,6 +129,7 @@ class StorePipeline:
         self.batch_size = batch_size
         self.pages: list[PageRecord] = []
         self.results: dict[str, ResultItem] = {}
+        self.attachments: list[AttachmentItem] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -148,7 +149,9 @@ class StorePipeline:
             # The first verdict on a URL wins; later ones (same URL reached twice in a race)
             # are the same request's echo and are dropped.
             self.results.setdefault(item["url"], item)
-        if len(self.pages) + len(self.results) >= self.batch_size:
+        elif isinstance(item, AttachmentItem):
+            self.attachments.append(item)
+        if len(self.pages) + len(self.results) + len(self.attachments) >= self.batch_size:
             self.flush()
         return item
 
@@ -156,10 +159,10 @@ class StorePipeline:
         self.flush()
 
     def flush(self) -> None:
-        if not self.pages and not self.results:
+        if not self.pages and not self.results and not self.attachments:
             return
-        pages, results = self.pages, self.results
-        self.pages, self.results = [], {}
+        pages, results, attachments = self.pages, self.results, self.attachments
+        self.pages, self.results, self.attachments = [], {}, []
         now = datetime.now(UTC)
         assert self.factory is not None, "pipeline used before open_spider"
         with self.factory() as session, session.begin():
@@ -177,5 +180,18 @@ class StorePipeline:
                          "soft404": r["soft404"], "attempts": r["attempts"],
                          "checked_at": now}
                         for r in results.values()
+                    ],
+                )
+            if attachments:
+                insert_ignore(
+                    session,
+                    m.AttachmentText.__table__,
+                    [
+                        {"crawl_run_id": self.run_id, "site_id": a["site_id"],
+                         "url": a["url"][:2048], "page_url": a["page_url"][:2048],
+                         "format": a["format"], "size": a["size"],
+                         "text_chars": a["text_chars"], "personal": a["personal"],
+                         "error": a["error"], "read_at": now}
+                        for a in attachments
                     ],
                 )

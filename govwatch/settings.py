@@ -43,6 +43,11 @@ class CrawlerSettings:
     # Bodies larger than this are not downloaded; the URL is recorded as too_large (not dead).
     max_body_bytes: int = 8 * 1024 * 1024
     max_redirects: int = 10
+    # Attachments (PDF, Word, Excel) of a site's own pages are downloaded and their text read
+    # for content.privacy-leak when no larger than this (bytes; 0 = attachments are only
+    # link-checked, never read), at most `attachments_per_site` of them per site and crawl.
+    attachment_max_bytes: int = 8 * 1024 * 1024
+    attachments_per_site: int = 200
     # "obey" robots.txt of each site, or "ignore" it (supervisors may be entitled to).
     robots: str = "obey"
     # Host -> "address:port" to connect to instead of resolving the host (like curl's
@@ -383,7 +388,7 @@ def _merge_crawler(where: str, base: CrawlerSettings, data: Any) -> CrawlerSetti
                  "link_check_factor", "max_links_per_page"):
         if getattr(result, name) <= 0:
             raise SettingsError(f"{where}: crawler.{name} 必须大于 0")
-    for name in ("retries", "extract_workers"):
+    for name in ("retries", "extract_workers", "attachment_max_bytes", "attachments_per_site"):
         if getattr(result, name) < 0:
             raise SettingsError(f"{where}: crawler.{name} 不能为负数")
     for host, target in result.connect_to.items():

@@ -190,6 +190,27 @@ class LinkResult(Base):
     checked_at: Mapped[datetime]
 
 
+class AttachmentText(Base):
+    """An attachment of a site's page the crawl downloaded and read (crawler.attachments):
+    what content.privacy-leak needs, never the text itself; personal numbers masked."""
+
+    __tablename__ = "attachment_texts"
+    __table_args__ = (UniqueConstraint("crawl_run_id", "site_id", "url"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    crawl_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    url: Mapped[str] = mapped_column(URL)
+    page_url: Mapped[str] = mapped_column(URL)  # the page that links it
+    format: Mapped[str] = mapped_column(String(16))  # pdf, docx, xlsx, xls, rtf, doc, ...
+    size: Mapped[int] = mapped_column(Integer)  # bytes read
+    text_chars: Mapped[int] = mapped_column(Integer)  # characters of text found
+    # crawler.facts.PersonalNumber as dicts: kind, masked, before.
+    personal: Mapped[list[Any]]
+    error: Mapped[str | None] = mapped_column(Text)  # why it was not (fully) read
+    read_at: Mapped[datetime]
+
+
 class ColumnRow(Base):
     """A 栏目 as one crawl saw it (derived from page facts by checks.columns.discover)."""
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from checks.base import LinkCap, LinkRef, LinkResult, PageRef, SiteSnapshot
-from crawler.facts import STYLESHEET_KEY, PageFacts
+from checks.base import AttachmentRef, LinkCap, LinkRef, LinkResult, PageRef, SiteSnapshot
+from crawler.facts import STYLESHEET_KEY, PageFacts, PersonalNumber
 from govwatch.site import SiteEntry
 from store import models as m
 
@@ -139,6 +139,19 @@ def build_snapshot(session: Session, crawl_run_id: int, site: SiteEntry) -> Site
                               session, crawl_run_id)
     stats = session.get(m.CrawlRun, crawl_run_id)
     cap = ((stats.stats or {}).get("link_caps") or {}).get(site.id) if stats else None
+    attachment_rows = conn.execute(
+        select(m.AttachmentText.url, m.AttachmentText.page_url, m.AttachmentText.format,
+               m.AttachmentText.text_chars, m.AttachmentText.personal, m.AttachmentText.error)
+        .where(m.AttachmentText.crawl_run_id == crawl_run_id,
+               m.AttachmentText.site_id == site.id)
+        .order_by(m.AttachmentText.url)
+    ).all()
+    attachments = tuple(
+        AttachmentRef(url=url, page_url=page_url, format=fmt, text_chars=chars,
+                      personal=tuple(PersonalNumber(**n) for n in personal or ()),
+                      error=error or "")
+        for url, page_url, fmt, chars, personal, error in attachment_rows
+    )
     return SiteSnapshot(
         site=site,
         crawl_run_id=crawl_run_id,
@@ -148,4 +161,5 @@ def build_snapshot(session: Session, crawl_run_id: int, site: SiteEntry) -> Site
         results=results,
         link_cap=LinkCap.from_dict(cap) if cap else None,
         stylesheets=stylesheets,
+        attachments=attachments,
     )

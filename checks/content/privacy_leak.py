@@ -16,7 +16,8 @@ of attachments it read), stored masked (crawler.textscan; the database never hol
 Masked numbers (430***1234, 138****5678) are never read as numbers. `kinds` chooses what is
 counted. One finding per page (a 公示 list of `list_min` or more numbers is one finding, marked
 as a list); the first `max_pages` pages by URL; evidence: up to `max_numbers` masked numbers
-with their masked context. A number in an attachment gives a finding on the attachment's URL,
+with their masked context. A number in an attachment (crawler.attachments: PDF, DOCX, XLSX,
+XLS, RTF and SpreadsheetML; binary .doc is not read) gives a finding on the attachment's URL,
 found on the page that links it.
 Fix: remove the numbers, or mask them (e.g. 430***********1234, 138****5678), in the page and in
 its attachments; check the 公示 templates that print them.
@@ -27,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from types import MappingProxyType
 
-from checks.base import Context, Finding, PageRef, Rule, Severity, SiteSnapshot
+from checks.base import Context, Finding, Rule, Severity, SiteSnapshot
 from crawler.facts import PersonalNumber
 
 KIND_LABELS = {"id": "居民身份证号", "mobile": "手机号码", "bank": "银行卡号"}
@@ -68,28 +69,24 @@ def counted(number: PersonalNumber, ctx: Context) -> bool:
     return number.kind == "id"
 
 
-def _where(page: PageRef) -> tuple[str, str]:
-    """(url, page) of a finding: an attachment is found on the page that links it."""
-    assert page.facts is not None
-    if page.facts.page_kind == "attachment" and page.parent_url:
-        return page.url, page.parent_url
-    return page.url, page.url
-
-
 def check(site: SiteSnapshot, ctx: Context) -> Iterator[Finding]:
-    found = []
-    for page in sorted(site.pages, key=lambda p: p.url):
-        if page.facts is None or not page.facts.personal:
-            continue
-        numbers = [n for n in page.facts.personal if counted(n, ctx)]
+    # (url, page, numbers): pages, then attachments (found on the page that links them).
+    found: list[tuple[str, str, list[PersonalNumber], str]] = []
+    for page in site.pages:
+        if page.facts is not None and page.facts.personal:
+            numbers = [n for n in page.facts.personal if counted(n, ctx)]
+            if numbers:
+                found.append((page.url, page.url, numbers, ""))
+    for attachment in site.attachments:
+        numbers = [n for n in attachment.personal if counted(n, ctx)]
         if numbers:
-            found.append((page, numbers))
-    for page, numbers in found[: ctx.options["max_pages"]]:
-        url, where = _where(page)
+            found.append((attachment.url, attachment.page_url, numbers, attachment.format))
+    found.sort(key=lambda f: (f[0], f[1]))
+    for url, where, numbers, fmt in found[: ctx.options["max_pages"]]:
         kinds = {kind: sum(1 for n in numbers if n.kind == kind) for kind in KIND_LABELS}
         summary = "、".join(f"{KIND_LABELS[k]}{c}个" for k, c in kinds.items() if c)
         is_list = len(numbers) >= ctx.options["list_min"]
-        what = "附件" if url != where else "页面"
+        what = f"附件（{fmt.upper()}）" if fmt else "页面"
         message = f"{what}公开了未脱敏的个人信息（{summary}）"
         if is_list:
             message += "，疑似公示名单"
@@ -106,6 +103,7 @@ def check(site: SiteSnapshot, ctx: Context) -> Iterator[Finding]:
                 ],
                 "numbers_total": len(numbers),
                 "list": is_list,
+                "attachment_format": fmt,
                 "pages_total": len(found),
             },
         )

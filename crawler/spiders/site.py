@@ -9,7 +9,10 @@ Parameterised by registry entries (`SiteEntry`), it
   limits) with HEAD, falling back to GET where HEAD is refused or unreliable;
 - requests every URL at most once per crawl, however many pages or sites link to it;
 - follows redirects itself, so each result carries its whole redirect chain and loops are
-  named as such.
+  named as such;
+- verifies the attachments (PDF, Word, Excel) of a site's own pages with a GET capped at
+  `crawler.attachment_max_bytes` instead of HEAD, and reads their text in a thread
+  (crawler.attachments) for content.privacy-leak; one over the cap is verified by HEAD.
 
 Scrapy's own redirect handling and duplicate filter are off for this reason; retries of
 transient failures stay with Scrapy's RetryMiddleware, Retry-After with
@@ -18,6 +21,7 @@ crawler.middlewares.RetryAfterMiddleware.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -33,9 +37,10 @@ from sqlalchemy import select
 from twisted.python.failure import Failure
 
 from crawler import extract
+from crawler.attachments import read_attachment
 from crawler.egress import policy_of, refusal_for
 from crawler.errors import ERROR_KINDS
-from crawler.items import PageItem, ResultItem
+from crawler.items import AttachmentItem, PageItem, ResultItem
 from crawler.pipelines import page_record, write_pages
 from crawler.pool import Analyser, PageRecord, StoreTarget, Verdict
 from crawler.spam import stylesheet_facts
@@ -70,6 +75,7 @@ class SiteState:
     max_pages: int
     max_depth: int
     scheduled: int = 0
+    attachments: int = 0  # attachments scheduled for reading (crawler.attachment_max_bytes)
     probes_pending: int = 0
     # Link checks: at most check_cap per site, per_page distinct new targets per page.
     check_cap: int = 0
@@ -381,7 +387,16 @@ class SiteSpider(Spider):
             elif state.checks < state.check_cap:
                 seen.add(url)
                 state.checks += 1
-                yield self._check_request(url, "HEAD", referer=page_url)
+                if (internal and kind == "attachment" and self.gw.attachment_max_bytes > 0
+                        and state.attachments < self.gw.attachments_per_site):
+                    # Verified with the GET that reads it: still one request per URL.
+                    state.attachments += 1
+                    yield self._check_request(url, "GET", {
+                        "gw_read": (site_id, page_url),
+                        "download_maxsize": self.gw.attachment_max_bytes,
+                    }, referer=page_url)
+                else:
+                    yield self._check_request(url, "HEAD", referer=page_url)
             else:
                 state.skipped += 1
 
@@ -417,6 +432,9 @@ class SiteSpider(Spider):
             for out in self._results(meta, status=status, final_url=response.url,
                                      soft404=soft404):
                 yield out
+            if (method == "GET" and status == 200 and "gw_read" in meta and response.body
+                    and not _is_html(response)):
+                yield await self._read_attachment(response)
             return
         async for out in self._page_done(response):
             yield out
@@ -521,6 +539,22 @@ class SiteSpider(Spider):
                                                 meta["gw_origin"]):
                 yield request
 
+    # -- attachments ---------------------------------------------------------------------
+
+    async def _read_attachment(self, response: Response) -> AttachmentItem:
+        """What an attachment holds (crawler.attachments). Parsing a PDF or a workbook is pure
+        Python and can take a while: a thread keeps the reactor downloading meanwhile."""
+        meta = response.meta
+        site_id, page_url = meta["gw_read"]
+        body = response.body
+        read = await asyncio.get_running_loop().run_in_executor(None, read_attachment, body)
+        return AttachmentItem(
+            site_id=site_id, url=meta["gw_origin"], page_url=page_url, format=read.format,
+            size=len(body), text_chars=read.text_chars,
+            personal=[{"kind": n.kind, "masked": n.masked, "before": n.before}
+                      for n in read.personal],
+            error=read.error or None)
+
     def _like_not_found(self, url: str, text_digest: str) -> bool:
         """Does this page look like the host's answer to a URL that cannot exist?"""
         probe = self.probes.get((urlsplit(url).hostname or "").lower())
@@ -535,6 +569,10 @@ class SiteSpider(Spider):
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
         kind, detail = error_kind(failure)
+        if meta["gw"] == "check" and "gw_read" in meta and kind == "too_large":
+            # An attachment over the reading cap: not read, verified by HEAD instead.
+            yield self._check_request(meta["gw_origin"], "HEAD", referer=meta.get("gw_referer"))
+            return
         if kind == "private_address":
             self.counters.refused += 1
         elif kind == "too_large":

@@ -60,6 +60,34 @@ TEXT_PLANTS: tuple[TextPlant, ...] = (
     TextPlant("liuyang", "policy", 1, "与朝鲜、韩国开展经贸交流，关爱残疾人。", None),
 )
 
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentPlant:
+    """An Excel attachment (SpreadsheetML, as govwatch.demo.assets writes it) added to one
+    article, with the finding it must raise on the attachment, or None (a near miss)."""
+
+    site: str
+    column: str
+    index: int
+    path: str  # URL path of the file
+    title: str
+    rows: tuple[tuple[str, ...], ...]  # 序号, 姓名, 身份证号
+    check: str | None
+
+
+ATTACHMENT_PLANTS: tuple[AttachmentPlant, ...] = (
+    AttachmentPlant("zhuzhou", "notice", 0, "/uploads/gsmd/bzdx2026.xls", "2026年度补助对象名单",
+                    (("1", "张三", "431124199003030028"), ("2", "李四", "431124197809151524")),
+                    "content.privacy-leak"),
+    # Near miss: the same list published masked.
+    AttachmentPlant("changsha", "policy", 2, "/uploads/gsmd/bzdx2026.xls",
+                    "2026年度补助对象名单（已脱敏）",
+                    (("1", "张三", "430***********1234"), ("2", "李四", "431***********1524")),
+                    None),
+)
+ATTACHMENT_HEADER = ["序号", "姓名", "身份证号"]
+
 # The declared 繁体 version: a page under /big5/ on one site, linked as 繁體版 from its
 # 联系我们 page. Its traditional text is the site's version, not a finding.
 TRADITIONAL_SITE = "liling"

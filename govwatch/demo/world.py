@@ -36,7 +36,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import jinja2
 import yaml
 
-from govwatch.demo import assets, content, contentpages, oracle, texts, timeliness
+from govwatch.demo import assets, content, contentpages, oracle, spam, texts, timeliness
 from govwatch.demo.sites import (
     DEAD_REASONS,
     DNS_FAIL_HOST,
@@ -530,6 +530,13 @@ def _make_texts(site: _Site) -> None:
         if plant.site == spec.id:
             article = site.columns[plant.column].articles[plant.index]
             article.paragraphs = (*article.paragraphs, plant.paragraph)
+    for attached in texts.ATTACHMENT_PLANTS:
+        if attached.site == spec.id:
+            article = site.columns[attached.column].articles[attached.index]
+            site.files[attached.path] = assets.xls(
+                attached.title, texts.ATTACHMENT_HEADER, [list(row) for row in attached.rows]
+            )
+            article.attachments.append(_Link(attached.path, f"{attached.title}.xls"))
     if spec.id != texts.TRADITIONAL_SITE:
         return
     site.extra_pages.append(
@@ -558,6 +565,12 @@ def _text_findings(sites: dict[str, _Site]) -> dict[tuple[str, str, str, str], s
         site = sites[plant.site]
         url = _abs(site.spec, site.columns[plant.column].articles[plant.index].path)
         found[(plant.site, plant.check, url, url)] = plant.severity
+    for attached in texts.ATTACHMENT_PLANTS:
+        if attached.check is not None:
+            spec = sites[attached.site].spec
+            column = sites[attached.site].columns[attached.column]
+            page_url = _abs(spec, column.articles[attached.index].path)
+            found[(attached.site, attached.check, _abs(spec, attached.path), page_url)] = ""
     return found
 
 

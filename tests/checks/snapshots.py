@@ -42,6 +42,11 @@ For links.check-cap, the crawl's record of the caps it reached (LinkCap fields):
 An item may carry `previous_published` and `date_changed_run` (content.fake-dates; the
 snapshot's crawl run is 1).
 
+For content.privacy-leak, the attachments the crawl read (AttachmentRef; `page` links it):
+
+     "attachments": [{"url": "/gsgg/c.pdf", "page": "/gsgg/c.html", "format": "pdf",
+                      "personal": [{"kind": "id", "masked": "431***********1017"}]}]
+
 For the availability checks, home-page probes (ProbeResult fields; `at` is started_at;
 `tls_not_after` an ISO time like the others):
 
@@ -67,6 +72,7 @@ from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from checks.base import (
+    AttachmentRef,
     Column,
     ColumnItem,
     Context,
@@ -79,7 +85,7 @@ from checks.base import (
     TrackedItem,
 )
 from checks.columns.discover import discover_columns
-from crawler.facts import PageFacts
+from crawler.facts import PageFacts, PersonalNumber
 from govwatch.site import SiteEntry
 
 SITE_DEFAULTS: dict[str, Any] = {
@@ -170,6 +176,17 @@ def snapshot(case: Mapping[str, Any]) -> SiteSnapshot:
         link_cap=LinkCap.from_dict(case["link_cap"]) if case.get("link_cap") else None,
         stylesheets={absolute(site, url): dict(rules)
                      for url, rules in case.get("stylesheets", {}).items()},
+        attachments=tuple(
+            AttachmentRef(
+                url=absolute(site, a["url"]),
+                page_url=absolute(site, a["page"]),
+                format=a.get("format", "pdf"),
+                text_chars=a.get("text_chars", 100),
+                personal=tuple(PersonalNumber(**n) for n in a.get("personal", ())),
+                error=a.get("error", ""),
+            )
+            for a in case.get("attachments", ())
+        ),
     )
     if case.get("derive_columns"):
         return replace(built, columns=discover_columns(built, case_now(case)))

@@ -1,6 +1,7 @@
 """The text checks end to end: a real crawl (the `govwatch` CLI, Scrapy, a loopback server)
-of a small site whose pages plant each code, and seed 001 served as the site's declared 繁体
-version (no content.traditional-chars) and as an ordinary article (a finding)."""
+of a small site whose pages plant each code, its attachments in each format read (PDF, DOCX,
+XLSX, RTF .doc, SpreadsheetML .xls; one over the reading cap), and seed 001 served as the
+site's declared 繁体 version (no content.traditional-chars) and as an ordinary article."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import docx
+import openpyxl
 import pytest
+from sqlalchemy import select
+
+from govwatch.demo import assets
+from store import models as m
+from store.session import make_engine, session_factory
 
 SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
 SEED_001 = SEEDS / "001_d42a7317affeaaf8.txt"
@@ -51,6 +59,28 @@ def _write_site(root: Path, seed: bytes) -> None:
         "<p>认真学习《永州市政府網站建設管理辦法》，“網站”一词引自原文。</p>"
         "<p>申报截止日期为12月1日，关爱残疾人。</p>")))
     (www / "big5" / "index.html").write_bytes(seed)
+    # Attachments of page 4: each format read, a masked list, and one over the reading cap.
+    files = www / "files"
+    files.mkdir()
+    (files / "a.pdf").write_bytes(assets.pdf(["Applicant ID 431124199003030028"]))
+    document = docx.Document()
+    document.add_paragraph("补助对象名单")
+    table = document.add_table(rows=2, cols=2)
+    for row, (name, number) in enumerate((("张三", "431124197809151524"),
+                                          ("李四", "11010519491231002X"))):
+        table.cell(row, 0).text, table.cell(row, 1).text = name, number
+    document.save(files / "b.docx")
+    book = openpyxl.Workbook()
+    book.active.append(["王五", "手机", 13712345671])
+    book.save(files / "c.xlsx")
+    (files / "d.doc").write_bytes(assets.doc("名单", ["赵六 身份证号 431124199003030028"]))
+    (files / "e.xls").write_bytes(assets.xls("名单", ["姓名", "身份证号"],
+                                             [["张三", "430***********1234"]]))
+    (files / "f.pdf").write_bytes(assets.pdf(["ID 431124199003030028"] + ["x" * 60] * 1500))
+    links = "".join(f"<a href='/files/{name}'>附件{name}</a> "
+                    for name in ("a.pdf", "b.docx", "c.xlsx", "d.doc", "e.xls", "f.pdf"))
+    page = (www / "zwdt" / "4.html").read_bytes().replace(b"</h1>", b"</h1>" + links.encode())
+    (www / "zwdt" / "4.html").write_bytes(page)
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -75,6 +105,7 @@ def test_text_checks_on_a_crawled_site(tmp_path: Path) -> None:
             f"sites:\n  - id: texts\n    name: 测试市人民政府\n    url: http://{HOST}/\n"
             "    level: county\n    crawl: {delay: 0, concurrency: 4}\n", encoding="utf-8")
         (tmp_path / "settings.toml").write_text(
+            f'[crawler]\nattachment_max_bytes = 60000\n'
             f'[crawler.connect_to]\n"{HOST}" = "127.0.0.1:{server.server_address[1]}"\n',
             encoding="utf-8")
         env = dict(os.environ, GOVWATCH_SETTINGS=str(tmp_path / "settings.toml"),
@@ -90,6 +121,14 @@ def test_text_checks_on_a_crawled_site(tmp_path: Path) -> None:
         gw("sites", "import", str(tmp_path / "sites.yaml"))
         gw("crawl", "--quiet", "--as-of", AS_OF)
         rows = [json.loads(line) for line in gw("findings", "--format", "json").splitlines()]
+        engine = make_engine(env["GOVWATCH_DATABASE_URL"])
+        with session_factory(engine)() as session:
+            read = {row.url.rsplit("/", 1)[-1]: (row.format, row.error)
+                    for row in session.scalars(select(m.AttachmentText))}
+            verdicts = {row.url.rsplit("/", 1)[-1]: (row.method, row.status, row.error_kind)
+                        for row in session.scalars(select(m.LinkResult))
+                        if "/files/" in row.url}
+        engine.dispose()
     finally:
         server.shutdown()
         server.server_close()
@@ -103,7 +142,22 @@ def test_text_checks_on_a_crawled_site(tmp_path: Path) -> None:
         # Seed 001 as an ordinary article of a simplified site; as /big5/ (the 繁體 link's
         # target) it is the site's declared 繁体 version and raises nothing.
         ("content.traditional-chars", "/zwdt/3.html"),
+        # Attachments, found on the page that links them.
+        ("content.privacy-leak", "/files/a.pdf"),
+        ("content.privacy-leak", "/files/b.docx"),
+        ("content.privacy-leak", "/files/c.xlsx"),
+        ("content.privacy-leak", "/files/d.doc"),
     }, sorted(got)
+    assert {name: fmt for name, (fmt, _) in read.items()} == {
+        "a.pdf": "pdf", "b.docx": "docx", "c.xlsx": "xlsx", "d.doc": "rtf", "e.xls": "xml-xls"}
+    # Read with the GET that verified them; the one over the cap verified by HEAD, alive.
+    assert verdicts == {**{name: ("GET", 200, None) for name in read},
+                        "f.pdf": ("HEAD", 200, None)}
+    docx_leak = got[("content.privacy-leak", "/files/b.docx")]
+    assert docx_leak["page"] == f"http://{HOST}/zwdt/4.html"
+    assert [n["masked"] for n in docx_leak["evidence"]["numbers"]] == [
+        "431***********1524", "110***********002X"]
+    assert docx_leak["evidence"]["attachment_format"] == "docx"
     leak = got[("content.privacy-leak", "/zwdt/2.html")]
     assert leak["severity"] == "veto"
     masked = [n["masked"] for n in leak["evidence"]["numbers"]]

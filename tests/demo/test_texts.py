@@ -53,3 +53,17 @@ def test_the_declared_traditional_version_is_linked_and_not_expected(
     assert f'href="{texts.TRADITIONAL_PATH}"' in link_page
     assert texts.TRADITIONAL_LINK_TEXT in link_page
     assert not any(f["url"] == version for f in expected["findings"])
+
+
+def test_attachment_plants_are_linked_files(world: World, expected: dict[str, Any]) -> None:
+    keys = {(f["site"], f["check"], f["url"], f["page"]) for f in expected["findings"]}
+    for plant in texts.ATTACHMENT_PLANTS:
+        site = SITE_BY_ID[plant.site]
+        url = site.url.rstrip("/") + plant.path
+        body = page_file(world, url).read_text(encoding="utf-8")
+        assert all(cell in body for row in plant.rows for cell in row)
+        linking = [u for u in expected["pages"][plant.site] if f'href="{plant.path}"' in
+                   _text(world, u)]
+        assert len(linking) == 1, linking
+        want = (plant.site, "content.privacy-leak", url, linking[0])
+        assert (want in keys) == (plant.check is not None), plant
