@@ -17,14 +17,13 @@ from urllib.parse import urlsplit
 
 import docx
 import openpyxl
-import pytest
 from sqlalchemy import select
 
 from govwatch.demo import assets
 from store import models as m
 from store.session import make_engine, session_factory
+from tests.crawler.realpages import SEEDS, shared_file
 
-SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
 SEED_001 = SEEDS / "001_d42a7317affeaaf8.txt"
 HOST = "www.texts.gov.cn"
 AS_OF = "2026-11-21T12:00:00+08:00"
@@ -92,10 +91,8 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.mark.skipif(not SEED_001.is_file() and not os.environ.get("CI"),
-                    reason=f"seed 001 not found at {SEED_001}")
 def test_text_checks_on_a_crawled_site(tmp_path: Path) -> None:
-    _write_site(tmp_path, SEED_001.read_bytes())
+    _write_site(tmp_path, shared_file(SEED_001).read_bytes())
     server = ThreadingHTTPServer(("127.0.0.1", 0),
                                  partial(_Quiet, directory=str(tmp_path / "www")))
     thread = threading.Thread(target=server.serve_forever, daemon=True)

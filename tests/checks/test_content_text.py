@@ -4,7 +4,6 @@ them (crawler.textscan), the list files the settings name, and the real pages.""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,11 @@ from crawler.decode import decode_html
 from crawler.extract import extract
 from crawler.textscan import luhn, mask, personal_numbers, scan_text, valid_id
 from tests.checks.snapshots import context, snapshot
+from tests.crawler.realpages import REALPAGES, shared_file
 
 CATALOGUE = load_catalogue(include_plugins=False)
 CODES = ("content.serious-errors", "content.typos", "content.banned-words",
          "content.privacy-leak", "content.traditional-chars")
-REALPAGES = Path(__file__).resolve().parents[2].parent / "shared" / "realpages"
 
 
 def test_id_numbers_need_check_digit_and_birth_date() -> None:
@@ -78,11 +77,7 @@ def test_list_files_named_in_settings(tmp_path: Path) -> None:
 
 
 def _labels() -> list[dict[str, Any]]:
-    path = REALPAGES / "labels.json"
-    if not path.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"real pages not found at {REALPAGES}")
-        pytest.skip(f"real pages not found at {REALPAGES} (../shared is absent)")
+    path = shared_file(REALPAGES / "labels.json")
     data: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
