@@ -102,7 +102,7 @@ def check(site: SiteSnapshot, ctx: Context) -> Iterator[Finding]:
                     for n in numbers[: ctx.options["max_numbers"]]
                 ],
                 "numbers_total": len(numbers),
-                "list": is_list,
+                "roster": is_list,
                 "attachment_format": fmt,
                 "pages_total": len(found),
             },

@@ -159,7 +159,7 @@ def test_text_checks_on_a_crawled_site(tmp_path: Path) -> None:
     assert leak["severity"] == "veto"
     masked = [n["masked"] for n in leak["evidence"]["numbers"]]
     assert masked == ["431***********1017", "138****5678", "110***********002X", "139****5670"]
-    assert leak["evidence"]["list"] is True
+    assert leak["evidence"]["roster"] is True
     assert "431102198506121017" not in json.dumps(rows, ensure_ascii=False)
     serious = got[("content.serious-errors", "/zwdt/1.html")]
     assert serious["evidence"]["hits"][0] == {
