@@ -33,7 +33,7 @@ RULE = Rule(
     code="content.banned-words",
     title="使用禁用词或不规范用语",
     severity=Severity.VETO,
-    reference="检查指标（单项否决：严重表述错误）; 004_b0446378cfbf4312.txt 第三十二条",
+    reference="zhibiao-2019 （单项否决：严重表述错误）; dongcheng-2014 第三十二条",
     scope="page",
     options=MappingProxyType(
         {

@@ -37,7 +37,7 @@ RULE = Rule(
     code="content.privacy-leak",
     title="泄露个人信息",
     severity=Severity.VETO,
-    reference="002_655fc4a34a353964.txt 第二十条; 检查指标（单项否决：泄露个人信息）",
+    reference="shanxi-2018 第二十条; zhibiao-2019 （单项否决：泄露个人信息）",
     scope="page",
     options=MappingProxyType(
         {

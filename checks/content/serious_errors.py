@@ -32,9 +32,7 @@ RULE = Rule(
     code="content.serious-errors",
     title="严重错别字或严重表述错误",
     severity=Severity.VETO,
-    reference=(
-        "检查指标（单项否决：严重错别字、严重表述错误）; 001_d42a7317affeaaf8.txt 第十九条(三)1"
-    ),
+    reference="zhibiao-2019 （单项否决：严重错别字、严重表述错误）; yongzhou-2021 第十九条(三)1",
     scope="page",
     options=MappingProxyType(
         {"builtin": True, "files": (), "pairs": {}, "max_pages": 200, "max_hits": 5}

@@ -29,7 +29,7 @@ RULE = Rule(
     code="content.traditional-chars",
     title="简体页面使用繁体字",
     severity=Severity.DEDUCT,
-    reference="001_d42a7317affeaaf8.txt 第十九条(三)1",
+    reference="zhiyin-2017 （网页设计规范：使用规范汉字）; yongzhou-2021 第十九条(三)1",
     scope="page",
     options=MappingProxyType(
         {

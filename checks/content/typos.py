@@ -28,7 +28,7 @@ RULE = Rule(
     code="content.typos",
     title="错别字",
     severity=Severity.DEDUCT,
-    reference="检查指标; 001_d42a7317affeaaf8.txt 第十九条(三)1",
+    reference="zhibiao-2019; yongzhou-2021 第十九条(三)1",
     scope="page",
     options=MappingProxyType(
         {"builtin": True, "files": (), "pairs": {}, "max_pages": 200, "max_hits": 5}

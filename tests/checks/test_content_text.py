@@ -104,14 +104,18 @@ def test_real_pages_raise_no_text_finding() -> None:
 def test_evidence_reads_in_chinese() -> None:
     from reports.evidence import evidence_pairs
 
-    pairs = dict(evidence_pairs({
+    banned = dict(evidence_pairs({
         "hits": [{"word": "北朝鲜", "list": "veto", "sentence": "就北朝鲜问题答问。"}],
         "hits_total": 1,
+    }, "content.banned-words"))
+    assert banned["问题词句"] == "用语: 北朝鲜，词表: 严重表述错误，所在语句: 就北朝鲜问题答问。"
+    leak = dict(evidence_pairs({
         "numbers": [{"kind": "手机号码", "masked": "138****5678", "before": "张三 "}],
         "roster": True,
+    }, "content.privacy-leak"))
+    assert leak["个人信息（已脱敏）"] == "类型: 手机号码，号码: 138****5678，前文: 张三 "
+    assert leak["疑似公示名单"] == "是"
+    trad = dict(evidence_pairs({
         "chars": [{"char": "網", "simplified": "网", "context": "政府網站"}],
-    }))
-    assert pairs["问题词句"] == "用语: 北朝鲜，词表: 严重表述错误，所在语句: 就北朝鲜问题答问。"
-    assert pairs["个人信息（已脱敏）"] == "类型: 手机号码，号码: 138****5678，前文: 张三 "
-    assert pairs["疑似公示名单"] == "是"
-    assert pairs["繁体字"] == "繁体字: 網，简体: 网，上下文: 政府網站"
+    }, "content.traditional-chars"))
+    assert trad["繁体字"] == "繁体字: 網，简体: 网，上下文: 政府網站"

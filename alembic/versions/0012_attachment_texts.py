@@ -1,7 +1,7 @@
 """attachment_texts: what the crawl read from the attachments of a site's pages
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03
 
 One row per attachment (PDF, Word, Excel) a crawl downloaded and read for the content checks
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
