@@ -139,22 +139,31 @@ def slow_registry(world: World, slow: set[str]) -> str:
 
 def wait_for(what: str, condition: Callable[[], Any], proc: subprocess.Popen[str]) -> Any:
     deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        assert proc.poll() is None, f"crawl exited ({proc.returncode}) before {what}"
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    try:
+        while time.monotonic() < deadline:
+            value = condition()
+            if value:
+                return value
+            assert proc.poll() is None, f"crawl exited ({proc.returncode}) before {what}"
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}")
+    except AssertionError:
+        proc.kill()  # a failed wait leaves no crawl running and no pipe open
+        proc.communicate()
+        raise
 
 
-def crawling(db_url: str, err: Path, count: int) -> Callable[[], list[m.CrawlRun] | None]:
-    """Condition: `count` runs whose crawl process is crawling (its progress line is out, so
-    its reactor runs and a signal reaches Scrapy's graceful shutdown)."""
+def crawling(db_url: str, err: Path, count: int,
+             site: str | None = None) -> Callable[[], list[m.CrawlRun] | None]:
+    """Condition: `count` runs exist and their crawl processes are crawling (the progress
+    line is out, so the reactor runs and a signal reaches Scrapy's graceful shutdown). With
+    `site`, only the process crawling that site must have printed: the others may finish
+    before their first progress line."""
     def check() -> list[m.CrawlRun] | None:
         rows = runs(db_url)
         printed = set(re.findall(r"\[govwatch (#\d+)\] 页面", err.read_text(encoding="utf-8")))
-        if len(rows) == count and printed == {f"#{r.id}" for r in rows}:
+        watched = [r for r in rows if site is None or site in r.site_ids]
+        if len(rows) == count and watched and {f"#{r.id}" for r in watched} <= printed:
             return rows
         return None
     return check
@@ -189,7 +198,7 @@ def test_a_crawl_process_that_dies_fails_only_its_own_sites(served: Served) -> N
     env = setup_db(served, "dies", db_url, slow_registry(served.world, {"govcn"}))
     err = served.tmp / "dies.err"
     proc = start_crawl(env, 2, err)
-    rows = wait_for("both crawls to run", crawling(db_url, err, 2), proc)
+    rows = wait_for("govcn's crawl to run", crawling(db_url, err, 2, site="govcn"), proc)
     victim = next(r for r in rows if "govcn" in r.site_ids)
     os.kill(victim.pid, signal.SIGKILL)  # type: ignore[arg-type]
     stdout, _ = proc.communicate(timeout=WAIT)
