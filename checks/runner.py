@@ -152,7 +152,8 @@ def run_checks(
                     continue
                 run_id = run.id
             snapshot = build_snapshot(session, run_id, entry)
-            snapshot = replace(snapshot, columns=discover_columns(snapshot, now))
+            columns = discover_columns(snapshot, now, settings.columns.single_page_text_min)
+            snapshot = replace(snapshot, columns=columns)
             items.record_columns(session, run_id, site_id, snapshot.columns)
             items.record_sightings(session, site_id, items.sightings_from(snapshot, now), now,
                                    crawl_run_id=run_id)

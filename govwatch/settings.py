@@ -322,6 +322,17 @@ class ReportSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ColumnSettings:
+    """How discovered columns (栏目) are told apart (`[columns]`, checks/columns/discover.py)."""
+
+    # Characters of a column page's own text (outside header, footer, list items and links,
+    # whitespace excluded) from which a page without dated items is a single-page column
+    # (联系我们, 机构职能: neither blank nor stale) rather than an empty list column. The
+    # same default as checks.columns.common.SINGLE_PAGE_TEXT_MIN (a test keeps them equal).
+    single_page_text_min: int = 50
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = "sqlite:///govwatch.db"
     timezone: str = TIMEZONE
@@ -336,6 +347,8 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     # The reports' official-document heading: see ReportSettings.
     report: ReportSettings = field(default_factory=ReportSettings)
+    # Single-page versus list columns: see ColumnSettings.
+    columns: ColumnSettings = field(default_factory=ColumnSettings)
     # Local regulations adopted per site or supervising authority (`[regulations.adopt]`,
     # site id -> keys of checks.regulations.REGULATIONS): a site is bound by the national
     # documents plus those its own id or any supervising portal above it (registry `parent`)
@@ -463,6 +476,13 @@ def _merge_web(where: str, base: WebSettings, data: Any) -> WebSettings:
 
 
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def _merge_columns(where: str, base: ColumnSettings, data: Any) -> ColumnSettings:
+    result: ColumnSettings = _merge_section(where, "columns", base, data)
+    if result.single_page_text_min <= 0:
+        raise SettingsError(f"{where}: columns.single_page_text_min 必须大于 0")
+    return result
 
 
 def _merge_section(where: str, name: str, base: Any, data: Any) -> Any:
@@ -606,6 +626,8 @@ def apply_mapping(settings: Settings, data: dict[str, Any], where: str) -> Setti
             changes[key] = _merge_probe(where, settings.probe, value)
         elif key == "report":
             changes[key] = _merge_report(where, settings.report, value)
+        elif key == "columns":
+            changes[key] = _merge_columns(where, settings.columns, value)
         elif key == "scheduler":
             changes[key] = _merge_scheduler(where, settings.scheduler, value)
         elif key == "notify":

@@ -25,6 +25,8 @@ def write(tmp_path: Path, text: str) -> Path:
         ("[crawler.connect_to]\n\"a.gov.cn\" = \"127.0.0.1\"\n", "地址:端口"),
         ("colour = 1\n", "未知设置 colour"),
         ("[crawler\n", "TOML 语法错误"),
+        ("[columns]\nsingle_page_text_min = 0\n", "columns.single_page_text_min 必须大于 0"),
+        ("[columns]\nlist_min = 3\n", "未知设置 columns.list_min"),
     ],
 )
 def test_bad_settings_name_the_file_and_key(tmp_path: Path, text: str, needle: str) -> None:
@@ -63,3 +65,12 @@ def test_check_options_are_validated_and_checks_can_be_disabled(tmp_path: Path) 
     settings = apply_file(Settings(), write(tmp_path, '[checks."links.dead"]\npoints = 0.5\n'))
     options = {p.spec.rule.code: p.options for p in plan(settings)}
     assert options["links.dead"]["points"] == 0.5
+
+
+def test_columns_setting_defaults_to_the_discovery_default_and_reads_from_a_file(
+        tmp_path: Path) -> None:
+    from checks.columns.common import SINGLE_PAGE_TEXT_MIN
+
+    assert Settings().columns.single_page_text_min == SINGLE_PAGE_TEXT_MIN
+    path = write(tmp_path, "[columns]\nsingle_page_text_min = 120\n")
+    assert apply_file(Settings(), path).columns.single_page_text_min == 120

@@ -9,10 +9,10 @@ List column or single-page column: a column is a single-page column (联系我�
 领导简介, 网站声明: one piece of content such as an address, phone numbers, paragraphs) when
 its page shows no placeholder, is not a list page by the extractor's judgement (a pager under
 its list, or one list holding most of its entries), none of its items has a date, and the
-page carries at least 50 characters of text of its own (visible text outside header, footer,
-list items and links, whitespace excluded; an empty list page's breadcrumb, headings and pager
-stay below it) and more than the titles of its listed items (a sidebar of links beside the
-content is no list).
+page carries at least 50 characters (setting `[columns] single_page_text_min`) of text of
+its own (visible text outside header, footer, list items and links, whitespace excluded; an
+empty list page's breadcrumb, headings and pager stay below it) and more than the titles of
+its listed items (a sidebar of links beside the content is no list).
 Every other column is a list column, and so is any column the registry types as news,
 notice, policy, personnel or plan, whatever its page shows. A single-page column is never
 blank (nor stale: it has no update cycle).

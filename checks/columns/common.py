@@ -98,21 +98,23 @@ def loaded(column: Column) -> bool:
     return column.status is not None and 200 <= column.status < 300
 
 
-# Characters of a column page's own text (PageFacts.content_length: visible text outside
-# header, footer, list items and links, whitespace excluded) from which the page is a piece of
-# content: a 联系我们 page's address and phone numbers pass it, an empty list page's breadcrumb,
-# headings and pager text stay well below it.
+# Default characters of a column page's own text (PageFacts.content_length: visible text
+# outside header, footer, list items and links, whitespace excluded) from which the page is a
+# piece of content: a 联系我们 page's address and phone numbers pass it, an empty list page's
+# breadcrumb, headings and pager text stay well below it. Settings: `[columns]
+# single_page_text_min` (govwatch.settings.ColumnSettings).
 SINGLE_PAGE_TEXT_MIN = 50
 
 
-def is_single_page(column: Column, facts: PageFacts | None) -> bool:
+def is_single_page(column: Column, facts: PageFacts | None,
+                   text_min: int = SINGLE_PAGE_TEXT_MIN) -> bool:
     """Whether a column is a single-page column (单页栏目: 联系我们, 机构职能, 领导简介,
     网站声明) rather than a list column, from its crawled page.
 
     Single-page: the page loaded, shows no placeholder, the extractor did not judge it a list
     page (`page_kind` "list": a pager under its list, or one list holding most of its
     entries), none of its items has a date (neither in the list nor on the item's own crawled
-    page), and it carries text of its own: at least SINGLE_PAGE_TEXT_MIN characters outside
+    page), and it carries text of its own: at least `text_min` characters outside
     header, footer, list items and links, more than the titles of its listed items (a sidebar
     of links beside the content is no list). A column the registry types as news/notice/
     policy/personnel/plan is a list column whatever its page shows."""
@@ -123,7 +125,7 @@ def is_single_page(column: Column, facts: PageFacts | None) -> bool:
     if column.source == "registry" and column.type in LIST_CLASSES:
         return False
     listed = sum(len(item.title) for item in column.items)
-    return facts.content_length >= SINGLE_PAGE_TEXT_MIN and facts.content_length > listed
+    return facts.content_length >= text_min and facts.content_length > listed
 
 
 PLACEHOLDER = "页面显示“暂无信息”“正在建设中”等占位内容"

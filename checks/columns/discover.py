@@ -31,6 +31,7 @@ from urllib.parse import urljoin, urlsplit
 from checks.base import Column, ColumnItem, PageRef, SiteSnapshot
 from checks.columns.common import (
     ARCHIVE_WORDS,
+    SINGLE_PAGE_TEXT_MIN,
     is_attachment,
     is_single_page,
     looks_like_article,
@@ -73,7 +74,8 @@ class _Found:
     type: str | None = None  # a registry type, else classified by name
 
 
-def discover_columns(snapshot: SiteSnapshot, now: datetime) -> tuple[Column, ...]:
+def discover_columns(snapshot: SiteSnapshot, now: datetime,
+                     single_page_text_min: int = SINGLE_PAGE_TEXT_MIN) -> tuple[Column, ...]:
     site = snapshot.site
     pages = pages_by_key(snapshot)
     home_keys = {url_key(site.url)}
@@ -116,7 +118,7 @@ def discover_columns(snapshot: SiteSnapshot, now: datetime) -> tuple[Column, ...
             entry = found[key] = _Found(url=url, name=spec.name, level=level, link_text="")
         entry.name, entry.source = spec.name or entry.name, "registry"
         entry.type = spec.type if spec.type in COLUMN_TYPES else None
-    return tuple(_column(entry, pages, now) for entry in found.values())
+    return tuple(_column(entry, pages, now, single_page_text_min) for entry in found.values())
 
 
 def _clean(text: str) -> str:
@@ -133,7 +135,7 @@ def _column_url(url: str, snapshot: SiteSnapshot, pages: dict[str, PageRef]) -> 
     return not looks_like_article(url)
 
 
-def _column(entry: _Found, pages: dict[str, PageRef], now: datetime) -> Column:
+def _column(entry: _Found, pages: dict[str, PageRef], now: datetime, text_min: int) -> Column:
     page = pages.get(url_key(entry.url))
     facts = page.facts if page is not None else None
     kind = entry.type or classify(entry.name)
@@ -166,7 +168,7 @@ def _column(entry: _Found, pages: dict[str, PageRef], now: datetime) -> Column:
     if published:
         return replace(column, items=items, newest=max(published), newest_from="article")
     column = replace(column, items=items)
-    return replace(column, single_page=is_single_page(column, facts))
+    return replace(column, single_page=is_single_page(column, facts, text_min))
 
 
 def _published(page: PageRef | None, now: datetime) -> datetime | None:

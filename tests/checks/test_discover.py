@@ -373,3 +373,18 @@ def test_single_page_or_list_column_on_real_pages() -> None:
         ("美术馆", True, False),
         ("期刊目录", False, True),
     ]
+
+
+def test_single_page_text_threshold_is_a_parameter() -> None:
+    """An undated column page with 60 characters of its own text is a single-page column at
+    the default threshold (50) and an empty list column when the setting asks for 100."""
+    home = nav(("/lxwm/", "联系我们"))
+    pages: list[dict[str, Any]] = [
+        {"url": "/", "facts": {"nav": home}},
+        {"url": "/lxwm/", "facts": {"content_length": 60}},
+    ]
+    built = snapshot({"site": {}, "pages": pages})
+    default = discover_columns(built, NOW)
+    strict = discover_columns(built, NOW, single_page_text_min=100)
+    assert [(c.name, c.single_page) for c in default] == [("联系我们", True)]
+    assert [(c.name, c.single_page) for c in strict] == [("联系我们", False)]
