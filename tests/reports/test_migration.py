@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import inspect
 
 from alembic import command
 from store.session import alembic_config, current_revision, make_engine, upgrade
-from tests.conftest import _reset_postgres
 
 PG_URL = os.environ.get("GOVWATCH_TEST_POSTGRES_URL")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"] if PG_URL else ["sqlite"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "postgresql":
-        assert PG_URL is not None
-        _reset_postgres(PG_URL)
-        yield PG_URL
-    else:
-        yield f"sqlite:///{tmp_path / 'm.db'}"
 
 
 def test_0003_upgrades_from_0002_and_downgrades(empty_url: str) -> None:

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from store.session import make_engine, upgrade
-from tests.conftest import _reset_postgres
 
 PG_URL = os.environ.get("GOVWATCH_TEST_POSTGRES_URL")
 OLD = ("001_d42a7317affeaaf8.txt 第十九条(四); 000_bbadca5fb3fd911a.txt 第四十一条(四); "
        "2015评分表")
 NEW = ("《永州市政府网站建设管理办法》第十九条（四）；《德州市政府网站管理办法》第四十一条（四）；"
        "《全国政府网站普查评分表》")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"] if PG_URL else ["sqlite"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "postgresql":
-        assert PG_URL is not None
-        _reset_postgres(PG_URL)
-        yield PG_URL
-    else:
-        yield f"sqlite:///{tmp_path / 'm.db'}"
 
 
 def test_0011_names_the_documents_of_stored_findings(empty_url: str) -> None:
