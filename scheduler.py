@@ -37,7 +37,7 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from govwatch.settings import SchedulerSettings, SettingsError
+from core.settings import SchedulerSettings, SettingsError
 from store import models as m
 
 TIMEZONE = "Asia/Shanghai"

@@ -76,9 +76,9 @@ def run(env: dict[str, str], *args: str) -> None:
 def prepare(env: dict[str, str], db_url: str, registry: Path) -> list[str]:
     from sqlalchemy import select, text
 
-    from govwatch.users import add_user
     from store import models as m
     from store.session import make_engine, session_factory
+    from web.users import add_user
 
     engine = make_engine(db_url)
     if engine.dialect.name == "postgresql":

@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, text  # noqa: E402
 
-from govwatch.settings import Settings  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from reports.cli import generate  # noqa: E402
 from store import models as m  # noqa: E402
 from store.session import make_engine, upgrade  # noqa: E402

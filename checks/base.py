@@ -1,7 +1,7 @@
 """The vocabulary every check speaks: rules, findings, the context and the snapshot.
 
 A check is a pure function `check(site: SiteSnapshot, ctx: Context) -> Iterable[Finding]`.
-It sees only what the crawl stored (rebuilt by `store.snapshot`), the moment "now" (`--as-of`)
+It sees only what the crawl stored (rebuilt by `checks.snapshot`), the moment "now" (`--as-of`)
 and its validated options; it never fetches, reads settings or looks at the clock, so that the
 same crawl and `--as-of` always give the same findings.
 """
@@ -16,9 +16,10 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from checks.regulations import NATIONAL, cite
+from checks.regulations import cite
+from core.regulations import NATIONAL
+from core.site import SiteEntry
 from crawler.facts import PageFacts, PersonalNumber
-from govwatch.site import SiteEntry
 
 
 class Severity(enum.StrEnum):
@@ -169,7 +170,7 @@ class Column:
 
     url: str
     name: str
-    type: str  # one of govwatch.site.COLUMN_TYPES, or "other"
+    type: str  # one of core.site.COLUMN_TYPES, or "other"
     level: int  # 1: linked from the home page navigation (一级栏目); 2: a sub-column
     source: str  # "nav" | "registry"
     archived: bool  # marked 历史/归档/旧版, or its page carries an 已归档 label

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from checks.catalogue import load_catalogue
-from checks.regulations import REGULATIONS, cite_all
+from checks.regulations import cite_all
+from core.regulations import REGULATIONS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "checks.md"
 SEVERITY = {"veto": "单项否决 veto", "deduct": "扣分 deduct", "notice": "提示 notice"}

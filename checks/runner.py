@@ -16,14 +16,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from checks import items
 from checks.base import Column, Context, Finding, SiteSnapshot
 from checks.catalogue import CheckSpec, load_catalogue, resolve_options
 from checks.columns.discover import discover_columns
-from checks.regulations import NATIONAL, binding
-from govwatch.settings import Settings
-from govwatch.site import SiteEntry
-from store import items, repo
-from store.snapshot import build_snapshot, load_registry
+from checks.regulations import binding
+from checks.snapshot import build_snapshot, load_registry
+from core.regulations import NATIONAL
+from core.settings import Settings
+from core.site import SiteEntry
+from store import repo
 
 
 class CheckError(Exception):

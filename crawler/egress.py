@@ -1,4 +1,4 @@
-"""The egress policy (govwatch.egress) inside Scrapy: a downloader middleware and a resolver.
+"""The egress policy (crawler.egress_policy) inside Scrapy: a downloader middleware and a resolver.
 
 - `EgressMiddleware` refuses, before anything is sent, a request whose URL names a forbidden
   address literally (`127.1`, `0x7f000001`, `[::1]`, `localhost`, …): every request the
@@ -29,8 +29,8 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer, provider
 
-from govwatch.egress import EgressPolicy, EgressRefused, normalise_host
-from govwatch.settings import CrawlerSettings
+from core.settings import CrawlerSettings
+from crawler.egress_policy import EgressPolicy, EgressRefused, normalise_host
 
 # host -> why its resolution was refused (this process runs one crawl).
 _REFUSED: OrderedDict[str, EgressRefused] = OrderedDict()

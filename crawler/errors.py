@@ -17,7 +17,7 @@ ERROR_KINDS: dict[str, str] = {
     "too_large": "响应体超过大小上限",
     "robots": "robots.txt 禁止抓取",
     "invalid_url": "URL 格式错误",
-    # govwatch.egress refused it: never requested (the public cannot reach it either).
+    # crawler.egress_policy refused it: never requested (the public cannot reach it either).
     "private_address": "内网地址，公众无法访问",
     "other": "其他错误",
 }

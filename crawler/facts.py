@@ -1,7 +1,7 @@
 """Plain values extracted from one page.
 
 `crawler.extract.extract(url, html)` produces a `PageFacts`; the pipeline stores it as JSON
-(`to_dict`) and `store.snapshot` rebuilds it (`from_dict`) for the checks, which therefore
+(`to_dict`) and `checks.snapshot` rebuilds it (`from_dict`) for the checks, which therefore
 never see HTML, Scrapy or the ORM. Bump `FACTS_VERSION` when the meaning of a field changes so
 that old crawls can be re-extracted from their stored bodies.
 """
@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 FACTS_VERSION = 4
 # The key of a stylesheet's stored facts (its hiding rules; crawler.spam.stylesheet_facts):
-# store.snapshot gives those to SiteSnapshot.stylesheets instead of a page's facts.
+# checks.snapshot gives those to SiteSnapshot.stylesheets instead of a page's facts.
 STYLESHEET_KEY = "_stylesheet"
 
 # Link kinds, named after the markup that carries them; "attachment" is an <a>/<area> whose

@@ -13,7 +13,7 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
-from govwatch.settings import CrawlerSettings
+from core.settings import CrawlerSettings
 
 log = logging.getLogger(__name__)
 

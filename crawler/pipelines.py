@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.facts import FACTS_VERSION
 from crawler.items import AttachmentItem, PageItem, ResultItem
-from crawler.pool import PageRecord
+from crawler.records import PageRecord
 from store import models as m
 
 log = logging.getLogger(__name__)

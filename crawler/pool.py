@@ -53,6 +53,7 @@ from typing import Any
 
 from crawler import extract
 from crawler.facts import PageFacts
+from crawler.records import PageRecord, StoredBody
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +66,6 @@ MAX_BATCH_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
-class StoredBody:
-    """A page body as stored (page_bodies row)."""
-
-    sha256: str
-    size: int
-    data: bytes  # zlib-compressed
-
-
-@dataclass(frozen=True, slots=True)
 class Verdict:
     """What the spider needs of an analysed page; everything else goes to the database."""
 
@@ -81,18 +73,6 @@ class Verdict:
     says_not_found: bool
     text_digest: str
     links: tuple[tuple[str, str], ...]  # (url, kind) in page order
-
-
-@dataclass(frozen=True, slots=True)
-class PageRecord:
-    """Everything one page contributes to the database (see crawler.pipelines.write_pages):
-    the pages row (without run id, body hash and time, which the writer adds), its stored
-    body, its facts as stored (PageFacts.to_dict()) and its links as (url, kind, text)."""
-
-    row: dict[str, Any]
-    body: StoredBody | None = None
-    facts_data: dict[str, Any] | None = None
-    links: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

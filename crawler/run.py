@@ -5,7 +5,7 @@ scheduler can kill a hung crawl without touching anything else. The run row is c
 the caller (status `running`); this module finishes it as `finished`, or `interrupted` when
 stopped by Ctrl-C / SIGTERM (Scrapy closes the spider gracefully and the pipeline writes what
 it holds), or `failed`. Started with `--parent-pid`, it also stops that way when the command
-that started it dies, even by SIGKILL (govwatch.process). A crawl killed outright is marked
+that started it dies, even by SIGKILL (store.process). A crawl killed outright is marked
 interrupted by the next command (store.repo.reap_dead_runs).
 """
 
@@ -26,15 +26,15 @@ from scrapy.settings import Settings as ScrapySettings
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.settings import Settings, load_settings
+from core.site import SiteEntry
+from crawler.egress_policy import EgressPolicy
+from crawler.gcpolicy import batch_gc
 from crawler.spiders.site import SiteSpider
-from govwatch.egress import EgressPolicy
-from govwatch.gcpolicy import batch_gc
-from govwatch.process import die_with_parent
-from govwatch.process import start_time as process_start_time
-from govwatch.settings import Settings, load_settings
-from govwatch.site import SiteEntry
 from store import models as m
 from store import repo
+from store.process import die_with_parent
+from store.process import start_time as process_start_time
 from store.session import make_engine, session_factory
 
 log = logging.getLogger("govwatch.crawl")
@@ -205,7 +205,7 @@ def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
     """Crawl the sites of run `run_id`; returns the run's final status. `label` tags the
     progress lines (several crawls printing on one terminal). With `parent_pid` (the command
     that started this process), the crawl stops, gracefully, when that process dies, however
-    it dies (govwatch.process.die_with_parent)."""
+    it dies (store.process.die_with_parent)."""
     prefix = f"[govwatch {label}]" if label else "[govwatch]"
     engine = make_engine(settings.database_url)
     factory = session_factory(engine)
@@ -276,7 +276,7 @@ def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
         # Requests refused by the egress policy; answers over crawler.max_body_bytes.
         "refused": counters.refused if counters else 0,
         "too_large": counters.too_large if counters else 0,
-        # Sites whose link checks a cap cut (read by store.snapshot: links.check-cap).
+        # Sites whose link checks a cap cut (read by checks.snapshot: links.check-cap).
         "link_caps": link_caps,
         "seconds": round(time.monotonic() - counters.started, 2) if counters else 0,
         # CPU seconds of this process and of its extraction workers (for tuning).

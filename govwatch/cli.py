@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from core.errors import UserError
+from core.settings import Settings, SettingsError, load_settings
 from govwatch.argparse_zh import ChineseArgumentParser
-from govwatch.database import open_factory
-from govwatch.errors import UserError
-from govwatch.settings import Settings, SettingsError, load_settings
+from store.database import open_factory
 
 
 def _tz(settings: Settings) -> ZoneInfo:
@@ -70,7 +70,7 @@ def _safe_url(url: str) -> str:
 
 
 def cmd_sites_import(args: argparse.Namespace, settings: Settings) -> int:
-    from govwatch.registry import RegistryInvalid, load_registry
+    from core.registry import RegistryInvalid, load_registry
     from store import models as m
     from store.repo import upsert_sites
 
@@ -266,8 +266,8 @@ def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from govwatch.demo.run import run_demo
 
-    return run_demo(Path(args.out), as_of=args.as_of, keep_serving=args.serve, host=args.host,
-                    port=args.port)
+    return run_demo(main, Path(args.out), as_of=args.as_of, keep_serving=args.serve,
+                    host=args.host, port=args.port)
 
 
 # -- parser ------------------------------------------------------------------------------
@@ -352,9 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="--serve 时看板的端口（默认 8000）")
     p.set_defaults(func=cmd_demo)
 
-    from govwatch.probe import add_probe_parser
+    from govwatch.accounts import add_users_parser
+    from govwatch.probing import add_probe_parser
     from govwatch.serve import add_serve_parser
-    from govwatch.users import add_users_parser
     from reports.cli import add_report_parser
 
     add_probe_parser(sub)

@@ -29,8 +29,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.settings import Settings
 from govwatch.jobs import crawl_env
-from govwatch.settings import Settings
 
 
 def default_jobs() -> int:

@@ -10,11 +10,11 @@ traceback (by APScheduler) and the scheduler carries on with the next run.
   sites below them (the repost rule needs the portals' items first); a crawl still running
   after `crawl_timeout_minutes` is stopped (SIGTERM, then SIGKILL) and recorded as failed.
   A site still being crawled by a live process (a manual `govwatch crawl`) is skipped; a
-  crawl process stops by itself if serve dies (govwatch.process).
+  crawl process stops by itself if serve dies (store.process).
   Each crawl that finishes is checked at once (checks.runner.run_checks) and its new veto
   findings announced (govwatch.notify). On shutdown, crawls not started are skipped and
   running ones get SIGTERM: they write what they hold and end `interrupted`.
-- probe_all: one availability probe of every home page (govwatch.probe).
+- probe_all: one availability probe of every home page (crawler.probe).
 - repost_watch: the hourly repost watch (govwatch.watch).
 - report_monthly / report_quarterly / report_annual: the reports of the period just ended,
   through reports.cli.generate, in `[scheduler] report_formats` under `report_dir`.
@@ -39,8 +39,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from govwatch.settings import Settings, load_settings
-from govwatch.site import LEVELS, SiteEntry
+from core.settings import Settings, load_settings
+from core.site import LEVELS, SiteEntry
 
 log = logging.getLogger("govwatch.jobs")
 
@@ -233,7 +233,7 @@ def _check(rt: Runtime, crawl: _Crawl, report: CrawlReport) -> None:
 
 def crawl_all() -> CrawlReport:
     """The nightly crawl of every active site (see the module docstring)."""
-    from govwatch.probe import active_sites
+    from crawler.probe import active_sites
     from store import repo
 
     rt = runtime()
@@ -287,7 +287,7 @@ def crawl_all() -> CrawlReport:
 
 
 def probe_all() -> None:
-    from govwatch.probe import probe_sites, summary_line
+    from crawler.probe import probe_sites, summary_line
 
     rt = runtime()
     outcomes = probe_sites(rt.factory, rt.settings, None, stop=rt.stop)

@@ -31,7 +31,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from govwatch.settings import Settings
+from core.settings import Settings
 from store import models as m
 from store.repo import finding_json
 
@@ -112,8 +112,8 @@ def send_email(settings: Settings, msg: EmailMessage) -> None:
 def send_webhook(settings: Settings, finding: Mapping[str, Any]) -> None:
     import httpx
 
-    from govwatch.deadline import total_deadline
-    from govwatch.probe import http_client
+    from crawler.deadline import total_deadline
+    from crawler.probe import http_client
 
     try:
         with total_deadline(settings.notify.timeout), \

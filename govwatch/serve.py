@@ -24,7 +24,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from govwatch.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger("govwatch.serve")
 

@@ -10,7 +10,7 @@ with the crawler's own decoding and extraction (`crawler.decode`, `crawler.extra
 items taken the way the nightly check pass takes them (`checks.columns.discover`: the column's
 main list, not its sidebars), and the article pages of items seen for the first time fetched
 (at most `repost_article_limit` per column) for their minute-precision publication time.
-What it saw is recorded with `store.items.record_sightings`, as the check pass does after a
+What it saw is recorded with `checks.items.record_sightings`, as the check pass does after a
 crawl: new items get first_seen = now; items already known only get last_seen (their stored
 publication time is never replaced by a list's day-only date). No crawl run, no findings: the
 nightly check pass judges. A full crawl process per poll would cost a Twisted start-up, the
@@ -39,19 +39,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from checks import items
 from checks.base import PageRef, SiteSnapshot, TrackedItem
 from checks.columns.common import same_site
 from checks.columns.discover import discover_columns
+from checks.snapshot import load_registry
 from checks.timeutil import resolve
+from core.settings import Settings
+from core.site import ColumnSpec, SiteEntry
+from crawler.deadline import total_deadline
 from crawler.decode import decode_html, looks_binary
 from crawler.extract import extract
-from govwatch.deadline import total_deadline
-from govwatch.probe import http_client, user_agent
-from govwatch.settings import Settings
-from govwatch.site import ColumnSpec, SiteEntry
-from store import items
+from crawler.probe import http_client, user_agent
 from store import models as m
-from store.snapshot import load_registry
 
 log = logging.getLogger("govwatch.watch")
 
@@ -153,7 +153,7 @@ class _Fetcher:
                 ctype = response.headers.get("content-type", "")
                 charset = response.charset_encoding
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            from govwatch.probe import classify_error
+            from crawler.probe import classify_error
 
             return PageRef(url=url, status=None, depth=depth, error_kind=classify_error(exc))
         facts = None

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checks.catalogue import CheckSpec, load_catalogue
-from govwatch.settings import (
+from core.settings import (
     DEFAULT_SCORING_CAPS,
     DEFAULT_SCORING_POINTS,
     ScoringSettings,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from govwatch.settings import Settings
+from core.settings import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

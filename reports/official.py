@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from govwatch.settings import ReportSettings
+from core.settings import ReportSettings
 
 
 class OfficialError(ValueError):

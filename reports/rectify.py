@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from govwatch.settings import Settings
+from core.settings import Settings
 from reports import model as v
 from reports import queries as q
 from reports.build import Catalogue, catalogue_info

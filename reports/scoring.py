@@ -1,7 +1,7 @@
 """Scoring a site for a period: pure functions over counts of findings (no database here).
 
 The rule (checks.md "Scoring"; points and caps are settings, see
-govwatch.settings.ScoringSettings):
+core.settings.ScoringSettings):
 
 - each finding counts with its OWN stored severity (a check may downgrade one to `notice`);
 - `veto` (单项否决): the site fails the period whatever its score; veto findings deduct nothing;
@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from govwatch.settings import ScoringSettings
+from core.settings import ScoringSettings
 
 VETO, DEDUCT, NOTICE = "veto", "deduct", "notice"
 SEVERITY_ORDER = {VETO: 0, DEDUCT: 1, NOTICE: 2}
@@ -30,7 +30,7 @@ STALE = "columns.stale"
 FULL_MILLI = 100_000  # 100 points in thousandths
 
 # Column classes as checks may name them in evidence["class"], folded to the registry's
-# column types (govwatch.site.COLUMN_TYPES) that ScoringSettings.column_class_points uses.
+# column types (core.site.COLUMN_TYPES) that ScoringSettings.column_class_points uses.
 CLASS_ALIASES = {
     "动态要闻": "news", "动态": "news", "要闻": "news", "新闻": "news",
     "通知公告": "notice", "通知": "notice", "公告": "notice",

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy import select
 
 from checks.catalogue import load_catalogue
-from govwatch.settings import Settings
+from core.settings import Settings
 from reports.evidence import evidence_pairs
 from store import models as m
 from store.session import make_engine, session_factory

@@ -100,7 +100,7 @@ class CrawlRun(Base):
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The process doing the crawl (the crawl process once it runs): pid, host, and when
     # that process started (epoch seconds; None where the system does not say), so that a
-    # later command can tell whether the run's process still lives (govwatch.process).
+    # later command can tell whether the run's process still lives (store.process).
     pid: Mapped[int | None]
     host: Mapped[str | None] = mapped_column(String(255))
     pid_started: Mapped[float | None]

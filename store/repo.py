@@ -5,18 +5,17 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from checks.base import Finding
-from govwatch import process
-from govwatch.site import SiteEntry
+from core.site import SiteEntry
 from store import models as m
+from store import process
 
 RUNNING, FINISHED, INTERRUPTED, FAILED = "running", "finished", "interrupted", "failed"
 
@@ -122,9 +121,33 @@ class FindingCounts:
         return self.new + self.persisting + self.reopened
 
 
+class CheckedFinding(Protocol):
+    """What the store reads of a check's finding (checks.base.Finding has these): the store
+    sits below the checks and never imports them."""
+
+    @property
+    def key(self) -> tuple[str, str, str, str]: ...
+    @property
+    def site(self) -> str: ...
+    @property
+    def check(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def page(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def evidence(self) -> Mapping[str, Any]: ...
+
+
 def record_findings(
     session: Session,
-    findings: Iterable[Finding],
+    findings: Iterable[CheckedFinding],
     *,
     site_id: str,
     checks_run: Iterable[str],

@@ -1,5 +1,5 @@
-"""The egress policy (govwatch.egress), the crawler's resolver (crawler.egress) and the HTTP
-client's pinned connections (govwatch.probe): issue 11's SSRF guard, in isolation."""
+"""The egress policy (crawler.egress_policy), the crawler's resolver (crawler.egress) and the HTTP
+client's pinned connections (crawler.probe): issue 11's SSRF guard, in isolation."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import httpx
 import pytest
 from twisted.internet.address import IPv4Address, IPv6Address
 
+from core.settings import Settings, SettingsError, apply_mapping
+from core.site import SiteEntry
 from crawler.egress import EgressResolver, refusal_for
-from govwatch.egress import EgressPolicy, EgressRefused, forbidden_reason, literal_address
-from govwatch.probe import classify_error, http_client
-from govwatch.settings import Settings, SettingsError, apply_mapping
-from govwatch.site import SiteEntry
+from crawler.egress_policy import EgressPolicy, EgressRefused, forbidden_reason, literal_address
+from crawler.probe import classify_error, http_client
 from tests.crawler.hostile import CanaryServer
 
 LOOPBACK_SPELLINGS = ["127.0.0.1", "127.1", "2130706433", "0x7f000001", "017700000001",

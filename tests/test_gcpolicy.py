@@ -1,11 +1,11 @@
-"""govwatch.gcpolicy: batch work collects less often, and the normal policy comes back."""
+"""crawler.gcpolicy: batch work collects less often, and the normal policy comes back."""
 
 from __future__ import annotations
 
 import gc
 import threading
 
-from govwatch.gcpolicy import THRESHOLDS, batch_gc
+from crawler.gcpolicy import THRESHOLDS, batch_gc
 
 
 def test_batch_gc_sets_and_restores_the_policy() -> None:

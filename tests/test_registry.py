@@ -11,9 +11,9 @@ from textwrap import dedent, indent
 
 import pytest
 
-from govwatch import registry
-from govwatch.registry import RegistryError, RegistryInvalid, load_registry, parse_registry
-from govwatch.site import CrawlOptions, SiteEntry
+from core import registry
+from core.registry import RegistryError, RegistryInvalid, load_registry, parse_registry
+from core.site import CrawlOptions, SiteEntry
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config" / "sites.example.yaml"

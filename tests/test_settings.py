@@ -6,7 +6,7 @@ import pytest
 
 from checks.catalogue import OptionsError
 from checks.runner import CheckError, plan
-from govwatch.settings import Settings, SettingsError, apply_file, load_settings
+from core.settings import Settings, SettingsError, apply_file, load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -31,7 +31,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from govwatch.settings import Settings, SettingsError
+from core.settings import Settings, SettingsError
 from reports.build import catalogue_info
 from reports.model import fmt_number
 from reports.render import link
@@ -100,7 +100,7 @@ def create_app(settings: Settings, *, client_factory: ClientFactory | None = Non
     without a stable key every restart would log everyone out, and a key made up here would
     differ between processes.
 
-    `client_factory` replaces govwatch.probe.http_client for the re-check (tests only)."""
+    `client_factory` replaces crawler.probe.http_client for the re-check (tests only)."""
     if not settings.web.secret_key:
         raise SettingsError(
             f"{settings.source}: 未设置 [web] secret_key，看板无法启动；请在设置文件中加入 "

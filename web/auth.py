@@ -11,7 +11,7 @@ The session is Starlette's SessionMiddleware cookie (JSON signed with itsdangero
   sid   a random token naming this login's `user_sessions` row (its SHA-256 is the row's
         id): the login is valid only while the row exists. POST /logout deletes it, so a
         copy of the cookie saved before logging out no longer works; a password change or
-        `govwatch users disable` deletes all of the user's rows (govwatch.users),
+        `govwatch users disable` deletes all of the user's rows (web.users),
   csrf  the per-session CSRF token every form carries back (anonymous visitors get one too,
         for the login form).
 The user row is re-read on every request: a user disabled with `govwatch users disable`, or
@@ -36,8 +36,8 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from govwatch.users import ROLE_LABELS, SUPERVISOR
 from store import models as m
+from web.users import ROLE_LABELS, SUPERVISOR
 
 CSRF_FIELD = "csrf"
 

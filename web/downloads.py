@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from govwatch.settings import Settings
+from core.settings import Settings
 from reports import model as v
 from reports.build import Catalogue, evidence_pairs
 from reports.scoring import SEVERITY_LABELS, SEVERITY_ORDER

@@ -18,7 +18,7 @@ A page that does not load is "无法复核", never "fixed": a webmaster's server
 must not close a finding.
 
 All the fetching of one re-check ends within `[web] recheck_timeout` in total
-(govwatch.deadline: connect, headers and every body read count), however slowly the target
+(crawler.deadline: connect, headers and every body read count), however slowly the target
 answers. Network work happens outside any database transaction; the result is then applied to the
 row if it is still open. Every attempt that reached a verdict (fixed, still there, or
 failed) is recorded in the audit trail (web.audit: who, when, what was seen); the finding
@@ -41,19 +41,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from checks.base import Context, LinkResult, PageRef, SiteSnapshot
 from checks.links.common import dead_reason
+from checks.snapshot import load_registry
+from core.settings import Settings
+from core.site import SiteEntry
+from crawler.deadline import total_deadline
+from crawler.egress_policy import EgressRefused
 from crawler.errors import ERROR_KINDS
 from crawler.extract import decode_html, extract, looks_binary
-from govwatch.deadline import total_deadline
-from govwatch.egress import EgressRefused
-from govwatch.settings import Settings
-from govwatch.site import SiteEntry
 from store import models as m
-from store.snapshot import load_registry
 from web import audit
 
 
 class ClientFactory(Protocol):
-    """govwatch.probe.http_client's shape: `sites` are the registered sites the egress
+    """crawler.probe.http_client's shape: `sites` are the registered sites the egress
     policy allows whatever they resolve to."""
 
     def __call__(self, settings: Settings, timeout: float, *,
@@ -91,8 +91,8 @@ class Fetched:
 
 
 def default_client_factory() -> ClientFactory:
-    """govwatch.probe.http_client: connect_to and proxy exactly as the probes use them."""
-    from govwatch.probe import http_client
+    """crawler.probe.http_client: connect_to and proxy exactly as the probes use them."""
+    from crawler.probe import http_client
 
     return http_client
 
@@ -102,7 +102,7 @@ def default_client_factory() -> ClientFactory:
 
 def _error_kind(exc: Exception) -> str:
     cause: BaseException | None = exc
-    for _ in range(8):  # refused by the egress policy (govwatch.egress), however wrapped
+    for _ in range(8):  # refused by the egress policy (crawler.egress_policy), however wrapped
         if cause is None:
             break
         if isinstance(cause, EgressRefused):
@@ -326,7 +326,7 @@ def recheck(
         return Outcome("deferred", DEFERRED)
     moment = now or datetime.now(UTC)
     factory = client_factory or default_client_factory()
-    # One deadline for everything the re-check fetches (govwatch.deadline).
+    # One deadline for everything the re-check fetches (crawler.deadline).
     with total_deadline(settings.web.recheck_timeout), \
             _client(factory, settings, registered) as client:
         if how == "link":

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 from sqlalchemy.orm import Session, sessionmaker
 
-from govwatch.settings import Settings
+from core.settings import Settings
 from reports.build import Catalogue
 from reports.scoring import Scorer
 from web.auth import LoginThrottle, Network

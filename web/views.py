@@ -29,7 +29,6 @@ from starlette.responses import (
     Response,
 )
 
-from govwatch.users import needs_rehash, verify_password
 from reports.available import periods_with_data
 from store import models as m
 from web import availability as av
@@ -59,6 +58,7 @@ from web.downloads import (
 from web.recheck import load_target, recheck, strategy
 from web.recheck_pool import Busy
 from web.state import AppState
+from web.users import needs_rehash, verify_password
 
 log = logging.getLogger("govwatch.web")
 ERROR_TEXT = {
@@ -149,7 +149,7 @@ def _authenticate(st: AppState, name: str, password: str) -> tuple[int, str, str
             return None
         assert row is not None
         if needs_rehash(row.password_hash):
-            from govwatch.users import hash_password
+            from web.users import hash_password
 
             row.password_hash = hash_password(password)
         token = open_session(session, row.id, st.settings.web.session_max_age)

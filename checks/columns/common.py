@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 from checks.base import Column, Context, Finding, PageRef, Rule, Severity, SiteSnapshot
 from checks.timeutil import describe_period, local_date, period_start
+from core.site import SiteEntry
 from crawler.facts import PageFacts
 from crawler.links import ATTACHMENT_EXTENSIONS
-from govwatch.site import SiteEntry
 
 # Chinese names of the column classes (the catalogue's wording), for messages.
 CLASS_NAMES = {
@@ -102,7 +102,7 @@ def loaded(column: Column) -> bool:
 # outside header, footer, list items and links, whitespace excluded) from which the page is a
 # piece of content: a 联系我们 page's address and phone numbers pass it, an empty list page's
 # breadcrumb, headings and pager text stay well below it. Settings: `[columns]
-# single_page_text_min` (govwatch.settings.ColumnSettings).
+# single_page_text_min` (core.settings.ColumnSettings).
 SINGLE_PAGE_TEXT_MIN = 50
 
 

@@ -40,8 +40,8 @@ from checks.columns.common import (
     url_key,
 )
 from checks.timeutil import resolve
+from core.site import COLUMN_TYPES
 from crawler.facts import ListBlock, PageFacts
-from govwatch.site import COLUMN_TYPES
 
 # Name keywords per class, in priority order (the order, 概况类 last so that
 # 领导动态 is news and 机构职能 static). Registry types win over all of these.

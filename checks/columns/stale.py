@@ -40,7 +40,7 @@ from checks.columns.common import (
     is_stale,
 )
 from checks.timeutil import fmt, local_date, parse_period, period_start
-from govwatch.site import COLUMN_TYPES
+from core.site import COLUMN_TYPES
 
 DEFAULT_CYCLES: Mapping[str, object] = MappingProxyType(
     {"news": "14d", "notice": "6m", "policy": "6m", "personnel": "1y", "plan": "1y"}

@@ -7,7 +7,7 @@ it before it fails a site. Two signals:
   stamps with "today" rather than the items' own dates;
 - at least `min_changed` items of one column whose publication day changed between the
   previous crawl and this one (item sightings keep the earlier time when a later crawl shows
-  another day: store.items.record_sightings): dates that move on every visit.
+  another day: checks.items.record_sightings): dates that move on every visit.
 One finding per page (the list's page, or the column whose items' dates moved).
 Fix: show each item's real first-publication date; never let the template stamp lists with
 the current date or re-date items when they are edited.

@@ -36,17 +36,18 @@ from scrapy.http import Response
 from sqlalchemy import select
 from twisted.python.failure import Failure
 
+from core.settings import CrawlerSettings
+from core.site import SiteEntry
 from crawler import extract
 from crawler.attachments import read_attachment
 from crawler.egress import policy_of, refusal_for
+from crawler.egress_policy import EgressPolicy, EgressRefused
 from crawler.errors import ERROR_KINDS
 from crawler.items import AttachmentItem, PageItem, ResultItem
 from crawler.pipelines import page_record, write_pages
-from crawler.pool import Analyser, PageRecord, StoreTarget, Verdict
+from crawler.pool import Analyser, StoreTarget, Verdict
+from crawler.records import PageRecord
 from crawler.spam import stylesheet_facts
-from govwatch.egress import EgressPolicy, EgressRefused
-from govwatch.settings import CrawlerSettings
-from govwatch.site import SiteEntry
 from store import models as m
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ class Counters:
     pages: int = 0
     checks: int = 0
     errors: int = 0
-    # Requests the egress policy refused (govwatch.egress), bodies over the size limit.
+    # Requests the egress policy refused (crawler.egress_policy), bodies over the size limit.
     refused: int = 0
     too_large: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -468,7 +469,7 @@ class SiteSpider(Spider):
                                       final_url=target)
             return
         if target in self.seen:
-            # Another request verifies the target: stop here; store.snapshot joins this
+            # Another request verifies the target: stop here; checks.snapshot joins this
             # 3xx result with the target's own, so the target is requested only once.
             yield from self._results(meta, status=response.status, final_url=target,
                                      chain=chain)

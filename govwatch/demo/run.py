@@ -15,6 +15,7 @@ import json
 import secrets
 import shlex
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -112,8 +113,8 @@ def next_steps(out: Path, settings_path: Path, db_url: str, as_of: str, *, servi
 
 
 def add_demo_users(settings_url: str) -> None:
-    from govwatch.users import add_user
     from store.session import make_engine, session_factory
+    from web.users import add_user
 
     engine = make_engine(settings_url)
     try:
@@ -125,11 +126,12 @@ def add_demo_users(settings_url: str) -> None:
         engine.dispose()
 
 
-def run_demo(out: Path, as_of: str | None = None, keep_serving: bool = False,
-             host: str = "127.0.0.1", port: int = 8000) -> int:
+def run_demo(command: Callable[[list[str]], int], out: Path, as_of: str | None = None,
+             keep_serving: bool = False, host: str = "127.0.0.1", port: int = 8000) -> int:
+    """Serve the demo world, then run `govwatch init`, `sites import` and `crawl` on it through
+    `command` (the command line's own entry point, handed down so that the demo, which the
+    command line runs, never imports it back) and write the findings report."""
     import os
-
-    from govwatch import cli
 
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -154,10 +156,10 @@ def run_demo(out: Path, as_of: str | None = None, keep_serving: bool = False,
             ["sites", "import", str(world.registry_path)],
             ["crawl", "--as-of", as_of],
         ):
-            code = cli.main(argv)
+            code = command(argv)
             if code != 0:
                 return code
-        from govwatch.settings import load_settings
+        from core.settings import load_settings
         from reports.site_report import write_findings_report
 
         settings = load_settings()

@@ -85,8 +85,8 @@ from checks.base import (
     TrackedItem,
 )
 from checks.columns.discover import discover_columns
+from core.site import SiteEntry
 from crawler.facts import PageFacts, PersonalNumber
-from govwatch.site import SiteEntry
 
 SITE_DEFAULTS: dict[str, Any] = {
     "id": "yongzhou",

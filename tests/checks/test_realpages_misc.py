@@ -16,7 +16,7 @@ import pytest
 from checks.base import Context, PageRef, SiteSnapshot
 from checks.catalogue import load_catalogue, resolve_options
 from checks.timeutil import TZ
-from govwatch.site import SiteEntry
+from core.site import SiteEntry
 from tests.crawler.realpages import URL, label_id, labels, real_page
 
 CODES = ("content.commercial-ads", "content.fake-dates", "interaction.unanswered",

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from checks.catalogue import load_catalogue
-from checks.regulations import NATIONAL, REGULATIONS, binding, cite, parse, reference_problem
-from govwatch.settings import Settings, SettingsError, apply_mapping
+from checks.regulations import binding, cite, parse, reference_problem
+from core.regulations import NATIONAL, REGULATIONS
+from core.settings import Settings, SettingsError, apply_mapping
 from tests.crawler.realpages import SEEDS, shared_file
 
 ROOT = Path(__file__).resolve().parents[2]

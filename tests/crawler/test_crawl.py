@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from govwatch import process
 from store import models as m
-from store import repo
+from store import process, repo
 from store.session import make_engine, session_factory
 from tests.crawler.hostile import HostileServer
 

@@ -10,11 +10,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from core.site import SiteEntry
 from crawler.facts import PageFacts
 from crawler.items import PageItem, ResultItem
 from crawler.pipelines import StorePipeline
-from crawler.pool import PageRecord, analyse
-from govwatch.site import SiteEntry
+from crawler.pool import analyse
+from crawler.records import PageRecord
 from store import models as m
 from store import repo
 from store.session import make_engine, session_factory, upgrade

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.site import SiteEntry
 from crawler.facts import PageFacts
 from crawler.pipelines import write_pages
-from crawler.pool import Analyser, PageRecord, StoreTarget, analyse, worker_pids
-from govwatch.site import SiteEntry
+from crawler.pool import Analyser, StoreTarget, analyse, worker_pids
+from crawler.records import PageRecord
 from store import models as m
 from store import repo
 from store.session import make_engine, session_factory, upgrade
@@ -174,8 +175,8 @@ def test_workers_keep_their_pages_when_the_crawl_process_vanishes(tmp_path: Path
 
 
 def test_recovered_pages_a_worker_did_commit_are_not_written_twice(tmp_path: Path) -> None:
+    from core.settings import CrawlerSettings
     from crawler.spiders.site import SiteSpider
-    from govwatch.settings import CrawlerSettings
 
     _url, factory, run_id = database(tmp_path)
     spider = SiteSpider(sites=[SITE], gw=CrawlerSettings(extract_workers=0),

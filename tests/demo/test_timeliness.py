@@ -21,10 +21,10 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 import pytest
 
+from core.registry import load_registry
 from govwatch.demo import oracle
 from govwatch.demo.sites import SITES
 from govwatch.demo.world import World
-from govwatch.registry import load_registry
 from tests.demo.helpers import page_file
 
 AS_OF = datetime(2026, 11, 21, 12, 0)

@@ -16,9 +16,9 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import lxml.html
 import pytest
 
+from core.registry import load_registry
 from govwatch.demo.sites import SITES
 from govwatch.demo.world import World, build_world, connect_to_map, load_world
-from govwatch.registry import load_registry
 from tests.demo.helpers import page_file
 
 AS_OF = datetime(2026, 11, 21, 12, 0)

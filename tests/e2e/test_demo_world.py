@@ -281,8 +281,8 @@ def test_checks_that_rebuild_snapshots_find_the_same(crawled: Crawled) -> None:
     from datetime import datetime
 
     from checks.runner import run_checks
+    from core.settings import load_settings
     from govwatch.cli import parse_as_of
-    from govwatch.settings import load_settings
 
     before = findings(crawled.env, "--status", "all")
     settings = load_settings(crawled.env["GOVWATCH_SETTINGS"])

@@ -199,7 +199,7 @@ def test_the_dashboard_answers_healthz_throughout_a_hostile_crawl(tmp_path: Path
     """The dashboard serves the database a hostile crawl is writing to: /healthz answers
     within 1 s every time it is asked while the crawl runs (hangs, trickles and bombs
     included)."""
-    from govwatch.settings import Settings, WebSettings
+    from core.settings import Settings, WebSettings
     from tests.web.live import serve
     from web.app import create_app
 

@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from checks.base import Finding, Severity
-from govwatch.settings import Settings
-from govwatch.site import SiteEntry
+from core.settings import Settings
+from core.site import SiteEntry
 from store import repo
 from store.session import make_engine, session_factory
 

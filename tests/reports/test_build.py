@@ -25,7 +25,7 @@ from datetime import datetime
 
 import pytest
 
-from govwatch.settings import ScoringSettings
+from core.settings import ScoringSettings
 from reports import model as v
 from reports import queries as q
 from reports.build import build_report

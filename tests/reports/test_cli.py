@@ -87,7 +87,7 @@ def test_bad_input_is_one_line_and_exit_1(world: World, tmp_path: Path,
 
 def test_database_not_initialised_or_outdated(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    from govwatch.settings import Settings
+    from core.settings import Settings
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     args = parser().parse_args(["report", "annual", "--period", "2026", "--out", str(tmp_path)])
@@ -121,7 +121,7 @@ def test_unwritable_output_is_one_line(world: World, tmp_path: Path,
 
 def test_settings_file_scoring_reaches_the_verb(world: World, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    from govwatch.settings import apply_file
+    from core.settings import apply_file
 
     path = tmp_path / "settings.toml"
     path.write_text('[scoring]\npass_score = 95\n[scoring.points]\n"links.daed" = 1\n',

@@ -14,7 +14,7 @@ from docx.oxml.ns import qn
 from openpyxl import load_workbook
 from sqlalchemy import update
 
-from govwatch.settings import ReportSettings
+from core.settings import ReportSettings
 from reports.cli import ReportUsageError, add_report_parser, generate
 from reports.official import OfficialError, official
 from store import models as m
@@ -156,7 +156,7 @@ def test_settings_file_sets_the_official_defaults(world: World, tmp_path: Path) 
 
 
 def test_registry_sponsor_reaches_the_sites_table(world: World) -> None:
-    from govwatch.registry import RegistryInvalid, parse_registry
+    from core.registry import RegistryInvalid, parse_registry
     from store import repo
 
     text = ("sites:\n  - id: c3\n    name: 湘潭市人民政府\n    url: https://www.xiangtan.gov.cn/\n"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from govwatch.settings import ScoringSettings, Settings, SettingsError, apply_file
+from core.settings import ScoringSettings, Settings, SettingsError, apply_file
 from reports.build import Catalogue, ReportError, validate_scoring
 from reports.scoring import CheckCount, Score, pass_rate, rank, score_site
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from core.settings import load_settings
 from govwatch.serve import add_serve_parser
-from govwatch.settings import load_settings
 
 
 def main() -> int:

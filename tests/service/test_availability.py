@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from checks.runner import run_checks
-from govwatch.settings import Settings
-from govwatch.site import SiteEntry
+from core.settings import Settings
+from core.site import SiteEntry
 from store import models as m
 from store import repo
 

@@ -20,12 +20,13 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from checks import items
 from checks.base import Context, SiteSnapshot
 from checks.catalogue import load_catalogue, resolve_options
-from govwatch.probe import probe_sites
-from govwatch.settings import Settings, apply_mapping
-from govwatch.site import SiteEntry
-from store import items, repo
+from core.settings import Settings, apply_mapping
+from core.site import SiteEntry
+from crawler.probe import probe_sites
+from store import repo
 
 pytest.importorskip("cryptography")
 
@@ -172,7 +173,7 @@ def test_probe_records_certificates_and_https_missing_judges_them(
 
 def test_without_the_test_ca_the_certificate_is_invalid(tmp_path: Path) -> None:
     """The same server probed without `ca_file`: nothing vouches for the certificate."""
-    from govwatch.probe import http_client, probe_url
+    from crawler.probe import http_client, probe_url
 
     ca = _ca(tmp_path)
     with _server(_leaf(tmp_path, ca, "valid", datetime.now(UTC) + timedelta(days=90))) as port:
@@ -184,7 +185,7 @@ def test_without_the_test_ca_the_certificate_is_invalid(tmp_path: Path) -> None:
 
 
 def test_a_missing_ca_file_is_a_one_line_settings_error(tmp_path: Path) -> None:
-    from govwatch.settings import SettingsError
+    from core.settings import SettingsError
 
     with pytest.raises(SettingsError, match=r"probe\.ca_file 指向的文件不存在"):
         apply_mapping(Settings(), {"probe": {"ca_file": str(tmp_path / "none.pem")}}, "t.toml")

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.settings import Settings, apply_mapping
+from core.site import SiteEntry
 from govwatch import jobs
-from govwatch.settings import Settings, apply_mapping
-from govwatch.site import SiteEntry
 from store import models as m
 from store import repo
 

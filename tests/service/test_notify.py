@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from checks.base import Finding, Severity
+from core.settings import Settings, apply_mapping
+from core.site import SiteEntry
 from govwatch.notify import EMAIL, WEBHOOK, _claim, send_pending
-from govwatch.settings import Settings, apply_mapping
-from govwatch.site import SiteEntry
 from store import models as m
 from store import repo
 from tests.service.servers import SMTPServer, WebhookServer, free_port

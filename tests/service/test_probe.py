@@ -13,16 +13,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from govwatch.probe import (
-    add_probe_parser,
+from core.settings import Settings, apply_mapping
+from core.site import SiteEntry
+from crawler.probe import (
     classify_error,
     http_client,
     probe_sites,
     probe_url,
     summary_line,
 )
-from govwatch.settings import Settings, apply_mapping
-from govwatch.site import SiteEntry
+from govwatch.probing import add_probe_parser
 from store import models as m
 from store import repo
 from tests.service.servers import SiteServer, free_port, tls_site
@@ -160,8 +160,8 @@ def test_cli_verb_prints_one_summary_line(site_server: SiteServer, db_url: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     from dataclasses import replace
 
-    from govwatch.errors import UserError
-    from govwatch.probe import cmd_probe
+    from core.errors import UserError
+    from govwatch.probing import cmd_probe
     from store.session import make_engine, session_factory
 
     settings = replace(settings_for(site_server.port, free_port()), database_url=db_url)

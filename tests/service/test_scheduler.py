@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from govwatch.settings import SchedulerSettings, SettingsError
+from core.settings import SchedulerSettings, SettingsError
 from scheduler import (
     JOBS,
     JobSpec,

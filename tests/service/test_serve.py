@@ -19,10 +19,10 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from core.settings import Settings
 from govwatch.demo.run import demo_settings_text
 from govwatch.demo.server import DemoServer
 from govwatch.demo.world import World, build_world
-from govwatch.settings import Settings
 from store.session import make_engine
 from tests.conftest import REPO
 from tests.service.servers import free_port

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from govwatch.settings import Settings, SettingsError, apply_file
+from core.settings import Settings, SettingsError, apply_file
 
 
 def load(tmp_path: Path, text: str) -> Settings:

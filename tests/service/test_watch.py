@@ -15,17 +15,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from checks import items
 from checks.base import Context, SiteSnapshot
 from checks.catalogue import load_catalogue, resolve_options
+from checks.snapshot import load_registry as stored_registry
+from core.registry import load_registry
+from core.settings import Settings, apply_mapping
 from govwatch.demo.server import DemoServer
 from govwatch.demo.timeliness import REPOSTS, SOURCES
 from govwatch.demo.world import AS_OF, World, build_world, connect_to_map
-from govwatch.registry import load_registry
-from govwatch.settings import Settings, apply_mapping
 from govwatch.watch import repost_watch, summary_line, targets
-from store import items, repo
 from store import models as m
-from store.snapshot import load_registry as stored_registry
+from store import repo
 from tests.service.servers import free_port
 
 TZ = ZoneInfo("Asia/Shanghai")

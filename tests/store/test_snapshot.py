@@ -1,4 +1,4 @@
-"""Rebuilding check inputs from stored rows (store.snapshot, PageFacts.from_dict)."""
+"""Rebuilding check inputs from stored rows (checks.snapshot, PageFacts.from_dict)."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from checks.base import Finding, Severity
+from core.site import SiteEntry
 from crawler.pipelines import insert_ignore
-from govwatch.site import SiteEntry
 from store import models as m
 from store import repo
 from store.session import alembic_config, current_revision, make_engine, upgrade
@@ -97,8 +97,8 @@ def test_dead_running_crawls_are_marked_interrupted(factory: sessionmaker[Sessio
 
 def test_sightings_move_only_what_changed(factory: sessionmaker[Session]) -> None:
     """record_sightings writes plain rows and updates only the columns that moved."""
+    from checks import items
     from checks.base import TrackedItem
-    from store import items
 
     url, other = "http://www.demo.gov.cn/a.html", "http://www.demo.gov.cn/b.html"
     published = T0 - timedelta(days=3)
@@ -132,8 +132,8 @@ def test_sightings_keep_a_changed_publication_day(factory: sessionmaker[Session]
     """content.fake-dates: a check pass over a crawl that shows an item on another day keeps
     the earlier time and that crawl's run; a time on the same day, a pass without a run, and
     the same crawl recorded again change nothing."""
+    from checks import items
     from checks.base import TrackedItem
-    from store import items
 
     a, b = "http://www.demo.gov.cn/a.html", "http://www.demo.gov.cn/b.html"
     day1 = T0 - timedelta(days=2)

@@ -34,15 +34,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from checks.base import Finding, Severity
-from govwatch import users
-from govwatch.probe import http_client
-from govwatch.settings import Settings, WebSettings
-from govwatch.site import SiteEntry
-from govwatch.users import add_user
+from core.settings import Settings, WebSettings
+from core.site import SiteEntry
+from crawler.probe import http_client
 from store import models as m
 from store import repo
 from store.session import make_engine, session_factory
+from web import users
 from web.app import create_app
+from web.users import add_user
 
 TZ = ZoneInfo("Asia/Shanghai")
 FIRST = datetime(2026, 10, 14, 2, 0, tzinfo=TZ)

@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from govwatch.settings import Settings, SettingsError, WebSettings
-from govwatch.users import set_active, set_password
+from core.settings import Settings, SettingsError, WebSettings
 from store import models as m
 from web import audit
 from web.app import SESSION_COOKIE, create_app
 from web.auth import LoginThrottle, load_user, open_session, password_fingerprint, safe_next
+from web.users import set_active, set_password
 
 from .conftest import (
     PASSWORDS,

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from govwatch.probe import http_client
+from crawler.probe import http_client
 from web.app import create_app
 
 from .conftest import ARTIFACTS, OK_PAGE, PASSWORDS, Target, World, build_world

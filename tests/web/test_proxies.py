@@ -10,7 +10,7 @@ import httpx
 import pytest
 from starlette.requests import Request
 
-from govwatch.settings import Settings, SettingsError, apply_mapping
+from core.settings import Settings, SettingsError, apply_mapping
 from web.app import create_app
 from web.auth import client_address, trusted_networks
 

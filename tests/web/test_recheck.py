@@ -11,7 +11,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from checks.base import Finding, Severity
-from govwatch.probe import http_client
+from crawler.probe import http_client
 from store import models as m
 from store import repo
 from tests.crawler.hostile import CanaryServer

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from govwatch.probe import http_client
+from crawler.probe import http_client
 from store import models as m
 from web import audit
 from web.app import create_app

@@ -11,17 +11,18 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from govwatch import users
-from govwatch.settings import Settings
-from govwatch.site import SiteEntry
+from core.settings import Settings
+from core.site import SiteEntry
+from govwatch import accounts
 from store import models as m
 from store import repo
 from store.session import make_engine, session_factory
+from web import users
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="govwatch")
-    users.add_users_parser(p.add_subparsers(dest="verb", required=True))
+    accounts.add_users_parser(p.add_subparsers(dest="verb", required=True))
     return p
 
 

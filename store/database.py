@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from govwatch.errors import UserError
-from govwatch.settings import Settings
+from core.errors import UserError
+from core.settings import Settings
 
 
 def open_factory(settings: Settings, *, require_schema: bool = True) -> sessionmaker[Session]:

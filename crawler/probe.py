@@ -1,4 +1,4 @@
-"""Home-page availability probes: `govwatch probe [--site ID ...]` and the scheduler's probe job.
+"""Home-page availability probes, for `govwatch probe` (govwatch.probing) and the scheduler.
 
 One probe is one GET of a site's registered home page, followed through its redirects and read
 to the last byte of the body. It fails (检查指标: 首页无法访问) when the whole page has not loaded
@@ -9,18 +9,16 @@ size, error kind from crawler.errors); `availability.unreachable` judges the sto
 `http_client(settings, timeout)` is also the one HTTP client for everything outside the crawl
 (the dashboard's "re-check now", notifications' webhooks): it sends govwatch's User-Agent,
 honours `crawler.connect_to` and `crawler.proxy` exactly as the crawler does, and applies the
-egress policy (govwatch.egress) to every request and redirect hop, connecting to the address
+egress policy (crawler.egress_policy) to every request and redirect hop, connecting to the address
 it checked.
 """
 
 from __future__ import annotations
 
-import argparse
 import errno
 import fnmatch
 import socket
 import ssl
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,18 +32,16 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.settings import CrawlerSettings, Settings
+from core.site import SiteEntry
+from crawler.deadline import install as install_deadline
+from crawler.deadline import total_deadline
+from crawler.egress_policy import EgressPolicy, EgressRefused
 from crawler.errors import ERROR_KINDS
-from govwatch.deadline import install as install_deadline
-from govwatch.deadline import total_deadline
-from govwatch.egress import EgressPolicy, EgressRefused
-from govwatch.settings import CrawlerSettings, Settings
-from govwatch.site import SiteEntry
 
 __all__ = [
     "ProbeOutcome",
-    "add_probe_parser",
     "classify_error",
-    "cmd_probe",
     "http_client",
     "probe_site",
     "probe_sites",
@@ -143,7 +139,7 @@ class ConnectToTransport(httpx.BaseTransport):
     Every request not mapped by connect_to passes the egress policy first (a forbidden
     address literal is refused before anything is sent); direct connections go through a
     PinnedBackend; through `crawler.proxy` the proxy resolves, so the name is checked by
-    resolving it here too (the proxy may still see another answer: see govwatch.egress).
+    resolving it here too (the proxy may still see another answer: see crawler.egress_policy).
     """
 
     def __init__(self, crawler: CrawlerSettings, *, keepalive: bool = True,
@@ -154,7 +150,7 @@ class ConnectToTransport(httpx.BaseTransport):
             connect_to=crawler.connect_to, proxy=crawler.proxy, allow=crawler.egress_allow)
         limits = httpx.Limits() if keepalive else httpx.Limits(max_keepalive_connections=0)
         context = _ssl_context(ca_file)
-        # Each transport honours govwatch.deadline.total_deadline (see that module).
+        # Each transport honours crawler.deadline.total_deadline (see that module).
         self._make: Callable[[str | None], httpx.HTTPTransport] = (
             lambda proxy: install_deadline(
                 httpx.HTTPTransport(proxy=proxy, limits=limits, verify=context)
@@ -215,7 +211,7 @@ def http_client(settings: Settings, timeout: float, *, keepalive: bool = True,
     """An httpx client that reaches hosts the way the crawler does (see ConnectToTransport).
 
     Sends govwatch's User-Agent; `timeout` applies to each connect/read/write (for a bound on
-    the whole request, make it inside `govwatch.deadline.total_deadline`); environment
+    the whole request, make it inside `crawler.deadline.total_deadline`); environment
     proxies are ignored (the settings decide). Redirects are followed (at most
     `crawler.max_redirects`) unless `follow_redirects=False` (per request: `client.get(url,
     follow_redirects=False)`). `keepalive=False` opens a fresh connection per request, so that
@@ -350,7 +346,7 @@ def probe_url(client: httpx.Client, site_id: str, url: str, timeout: float,
     """GET `url`, following redirects, and read the whole body within `timeout` seconds.
 
     The whole probe (every connect, TLS handshake, header and body read of every redirect
-    hop) runs under one total deadline (govwatch.deadline): not loaded within `timeout` =
+    hop) runs under one total deadline (crawler.deadline): not loaded within `timeout` =
     failed, and a server trickling its answer a byte at a time is cut off at `timeout`.
     """
     with total_deadline(timeout):
@@ -500,33 +496,3 @@ def summary_line(outcomes: Sequence[ProbeOutcome]) -> str:
         line += "（" + "；".join(f"{o.site_id}: {o.error}" for o in failed[:5])
         line += "；…）" if len(failed) > 5 else "）"
     return line
-
-
-# -- the command line ------------------------------------------------------------------------
-
-
-def add_probe_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register `govwatch probe [--site ID ...]` on govwatch's sub-command parser."""
-    p = sub.add_parser("probe", help="首页可用性探测（每个站点探测一次并保存结果）")
-    p.add_argument("--site", action="append", metavar="ID", help="只探测这些站点（可重复）")
-    p.set_defaults(func=cmd_probe)
-
-
-def cmd_probe(args: argparse.Namespace, settings: Settings) -> int:
-    from govwatch.database import open_factory
-    from govwatch.errors import UserError
-
-    factory = open_factory(settings)
-    try:
-        outcomes = probe_sites(factory, settings, args.site)
-    except LookupError as exc:
-        raise UserError(str(exc.args[0])) from None
-    finally:
-        factory.kw["bind"].dispose()
-    if not outcomes:
-        raise UserError("尚未登记任何站点，请先运行 govwatch sites import FILE")
-    print(summary_line(outcomes))
-    for o in outcomes:
-        if not o.ok:
-            print(f"{o.site_id}\t{o.url}\t{o.status or '-'}\t{o.error}", file=sys.stderr)
-    return 0

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checks.base import AttachmentRef, LinkCap, LinkRef, LinkResult, PageRef, SiteSnapshot
+from core.site import SiteEntry
 from crawler.facts import STYLESHEET_KEY, PageFacts, PersonalNumber
-from govwatch.site import SiteEntry
 from store import models as m
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from checks.regulations import REGULATIONS
+from core.regulations import REGULATIONS
 
 TIMEZONE = "Asia/Shanghai"
 
@@ -55,7 +55,7 @@ class CrawlerSettings:
     connect_to: dict[str, str] = field(default_factory=dict)
     # Egress HTTP proxy for every request ("" = none), e.g. "http://10.0.0.1:3128".
     proxy: str = ""
-    # Destinations exempt from the egress policy (govwatch.egress): requests to loopback,
+    # Destinations exempt from the egress policy (crawler.egress_policy): requests to loopback,
     # private, link-local, multicast and reserved addresses are refused unless the host is a
     # registered site's, a connect_to key, or listed here: host names, fnmatch patterns
     # ("*.intranet.gov.cn") or networks ("10.0.0.0/8", "fd00::/8"). For intranet deployments.
@@ -350,7 +350,7 @@ class Settings:
     # Single-page versus list columns: see ColumnSettings.
     columns: ColumnSettings = field(default_factory=ColumnSettings)
     # Local regulations adopted per site or supervising authority (`[regulations.adopt]`,
-    # site id -> keys of checks.regulations.REGULATIONS): a site is bound by the national
+    # site id -> keys of core.regulations.REGULATIONS): a site is bound by the national
     # documents plus those its own id or any supervising portal above it (registry `parent`)
     # adopts; findings cite only the documents that bind their site. Default: none adopted.
     adopt: dict[str, tuple[str, ...]] = field(default_factory=dict)

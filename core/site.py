@@ -1,4 +1,4 @@
-"""A registered site: one entry of config/sites.yaml, validated (see govwatch.registry)."""
+"""A registered site: one entry of config/sites.yaml, validated (see core.registry)."""
 
 from __future__ import annotations
 

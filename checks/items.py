@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from checks.base import PROBE_DAYS, Column, ProbeResult, SiteSnapshot, TrackedItem
 from checks.timeutil import local_date, resolve
-from govwatch.site import SiteEntry
+from core.site import SiteEntry
 from store import models as m
 
 _COLUMNS = cast(Table, m.ColumnRow.__table__)

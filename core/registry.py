@@ -43,7 +43,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
-from govwatch.site import COLUMN_TYPES, KINDS, LEVELS, ColumnSpec, CrawlOptions, SiteEntry
+from core.site import COLUMN_TYPES, KINDS, LEVELS, ColumnSpec, CrawlOptions, SiteEntry
 
 __all__ = ["RegistryError", "RegistryInvalid", "load_registry", "parse_registry"]
 

@@ -18,7 +18,7 @@ DNS-resolves there) — is refused, unless it is one the operator named:
 
 The check applies to every request, every redirect hop, and to the address actually
 connected to: the crawler's resolver (crawler.egress.EgressResolver) and the HTTP client's
-connection backend (govwatch.probe) resolve a name once, drop the forbidden addresses and
+connection backend (crawler.probe) resolve a name once, drop the forbidden addresses and
 connect to an address that passed, so a name cannot answer "public" to the check and
 "private" to the connection (DNS rebinding). With `crawler.proxy` set the proxy resolves
 names; govwatch then checks the names it can see (literals, its own resolution) only.

@@ -4,7 +4,7 @@ repost watch, webhooks): `with total_deadline(seconds): ...`.
 WHY: httpx's timeouts apply to each connect, read and write. A server that answers one byte
 per second never lets a read time out, so a request to it never ends (the dashboard's
 "re-check now" was held for as long as the remote server liked). Inside a `total_deadline`
-block every network operation of `govwatch.probe.http_client`'s clients gets at most the
+block every network operation of `crawler.probe.http_client`'s clients gets at most the
 time that is left, and none may start once it is over: the connect, the TLS handshake, the
 status line and headers, and every read of the body all count against one budget, so the
 block's requests end (httpx.ConnectTimeout / ReadTimeout / WriteTimeout) by the deadline,
