@@ -102,6 +102,11 @@ def job_table(settings: SchedulerSettings) -> tuple[JobSpec, ...]:
     jobs.append(JobSpec("notify.pending", "govwatch.jobs:notify_pending", "interval",
                         {"minutes": settings.notify_interval_minutes},
                         misfire_grace_time=settings.notify_interval_minutes * 60))
+    if settings.digest_enabled:
+        # Each site's daily digest to its webmasters, the supervisors' summary; missed while
+        # the service was down, it is still sent on its return within half a day.
+        jobs.append(JobSpec("notify.digest", "govwatch.jobs:notify_digest", "cron",
+                            _hhmm(settings.digest_time), misfire_grace_time=12 * 3600))
     known = {job.id for job in jobs}
     unknown = [job_id for job_id in settings.run_on_start if job_id not in known]
     if unknown:

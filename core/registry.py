@@ -43,18 +43,29 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
-from core.site import COLUMN_TYPES, KINDS, LEVELS, ColumnSpec, CrawlOptions, SiteEntry
+from core.site import (
+    COLUMN_TYPES,
+    EMAIL_RE,
+    KINDS,
+    LEVELS,
+    ColumnSpec,
+    Contact,
+    CrawlOptions,
+    SiteEntry,
+)
 
 __all__ = ["RegistryError", "RegistryInvalid", "load_registry", "parse_registry"]
 
 FIELDS = (
     "id", "name", "url", "level", "kind", "parent", "site_code", "icp", "repost_from",
     "important_columns", "repost_columns", "columns", "archive_paths", "crawl", "hosts",
-    "sponsor",
+    "sponsor", "contacts",
 )  # fmt: skip
 REQUIRED = ("id", "name", "url", "level")
 COLUMN_FIELDS = ("name", "path", "type")
 CRAWL_FIELDS = ("max_pages", "max_depth", "delay", "concurrency")
+CONTACT_FIELDS = ("name", "email", "webhook")
+MAX_CONTACTS = 20  # per site: a notice goes to each, so a long list is a mistake
 MAX_CONCURRENCY = 64
 # Limits (see the module docstring). 10,000 sites of ~300 bytes each fit MAX_FILE_BYTES.
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -430,12 +441,13 @@ class _Parser:
         if url is not None and hosts is not None:
             site_hosts = {h.lower() for h in (urlsplit(url).hostname or "", *hosts)}
         columns = self.columns(given["columns"], site_hosts, ctx) if "columns" in given else ()
+        contacts = self.contacts(given["contacts"], ctx) if "contacts" in given else ()
 
         if len(self.errors) == errors_before:
             # No error reported means every value above was set; the asserts tell mypy.
             assert entry.id and name and url and level and kind and crawl
             assert important is not None and reposts is not None and archive is not None
-            assert hosts is not None and columns is not None
+            assert hosts is not None and columns is not None and contacts is not None
             entry.site = SiteEntry(
                 id=entry.id, name=name, url=url, level=level, kind=kind,
                 parent=entry.parent[0] if entry.parent else None,
@@ -443,7 +455,7 @@ class _Parser:
                 repost_from=tuple(v for v, _ in entry.repost_from),
                 important_columns=important, repost_columns=reposts,
                 columns=columns, archive_paths=archive,
-                crawl=crawl, hosts=hosts, sponsor=sponsor or None,
+                crawl=crawl, hosts=hosts, sponsor=sponsor or None, contacts=contacts,
             )  # fmt: skip
         return entry
 
@@ -561,6 +573,50 @@ class _Parser:
                 seen.setdefault(path, _line(given["path"]))
             if len(self.errors) == before and name is not None and path is not None:
                 result.append(ColumnSpec(name=name, path=path, type=kind))
+        return tuple(result) if len(result) == len(items) else None
+
+    def contacts(self, node: Node, ctx: str) -> tuple[Contact, ...] | None:
+        """The site's webmasters: each {name, email, webhook}, email and/or webhook given."""
+        items = self.seq(node, "contacts", ctx)
+        if items is None:
+            return None
+        if len(items) > MAX_CONTACTS:
+            self.fail(items[MAX_CONTACTS], f"contacts 超过 {MAX_CONTACTS} 个的上限"
+                      f"（MAX_CONTACTS）{ctx}")
+            return None
+        result: list[Contact] = []
+        for index, item in enumerate(items, 1):
+            label = f"contacts 第 {index} 项"
+            if not isinstance(item, MappingNode):
+                self.fail(item, f"{label}应为映射 {{name, email, webhook}}，"
+                          f"实际为{self.describe(item)}{ctx}")
+                continue
+            before = len(self.errors)
+            fields = self.pairs(item, ctx)
+            for key, (key_node, _) in fields.items():
+                if key not in CONTACT_FIELDS:
+                    self.fail(key_node, f"{label}的未知字段 {_quote(key)}：只允许 name、email、"
+                              f"webhook{ctx}")
+            given = {k: v for k, (_, v) in fields.items()
+                     if k in CONTACT_FIELDS and not self.is_null(v)}
+            if "email" not in given and "webhook" not in given:
+                self.fail(item, f"{label}至少应有 email 或 webhook 之一{ctx}")
+            name = self.string(given["name"], f"{label}的 name", ctx) if "name" in given else ""
+            email = None
+            if "email" in given:
+                email = self.string(given["email"], f"{label}的 email", ctx)
+                if email is not None and not EMAIL_RE.fullmatch(email):
+                    self.fail(given["email"], f"{label}的 email {_quote(email)} 不是有效的电子邮件"
+                              f"地址（应为一个地址，如 webmaster@example.gov.cn）{ctx}")
+            webhook = None
+            if "webhook" in given:
+                webhook = self.string(given["webhook"], f"{label}的 webhook", ctx)
+                problem = _url_problem(webhook) if webhook is not None else None
+                if problem is not None:
+                    self.fail(given["webhook"],
+                              f"{label}的 webhook {_quote(webhook or '')} {problem}{ctx}")
+            if len(self.errors) == before:
+                result.append(Contact(name=name or "", email=email, webhook=webhook))
         return tuple(result) if len(result) == len(items) else None
 
     def column_path(self, node: Node, site_hosts: set[str] | None, ctx: str) -> str | None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from core.regulations import REGULATIONS
+from core.site import EMAIL_RE, Contact
 
 TIMEZONE = "Asia/Shanghai"
 
@@ -202,6 +203,9 @@ class WebSettings:
     # your proxy here when the dashboard is served behind one, or every user shares its
     # address.
     trusted_proxies: tuple[str, ...] = ()
+    # The dashboard's address as its users reach it (e.g. "https://jiance.example.gov.cn"):
+    # notices link to the findings there. Empty: notices carry no links.
+    public_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +269,10 @@ class SchedulerSettings:
     # Notifications that failed are retried every N minutes (new veto findings are announced
     # right after each check pass in any case).
     notify_interval_minutes: int = 15
+    # The daily notices (govwatch.notify.send_digests): each site's digest to its webmasters
+    # and the supervisors' summary, at this local time.
+    digest_enabled: bool = True
+    digest_time: str = "08:00"
     # One scheduler per database: the holder renews its heartbeat every heartbeat_seconds; a
     # lock whose heartbeat is older than lock_stale_seconds is taken over by the next serve.
     heartbeat_seconds: float = 20.0
@@ -276,10 +284,13 @@ class SchedulerSettings:
 
 @dataclass(frozen=True, slots=True)
 class NotifySettings:
-    """Announcing new veto findings (`[notify]`), once per finding and channel.
+    """Notices (`[notify]`, govwatch.notify): new veto findings at once, a daily digest.
 
-    Email is on when smtp_host and mail_to are set; the webhook (a JSON POST of the finding in
-    the contract's shape) when webhook_url is set. A failed send is retried later.
+    Who: each site's webmasters (registry `contacts`) get their own site's notices only;
+    the supervisors get every site's veto notices and a daily summary. Supervisors are
+    `supervisors` plus, for compatibility with earlier settings, every address of `mail_to`
+    and the `webhook_url` (each a supervisor of its own). Email needs `smtp_host`; without
+    it, only webhooks are sent. A failed send is retried with backoff, then given up.
     """
 
     smtp_host: str = ""
@@ -288,6 +299,10 @@ class NotifySettings:
     smtp_password: str = ""
     smtp_starttls: bool = False  # upgrade the connection with STARTTLS before logging in
     mail_from: str = "govwatch@example.gov.cn"
+    # Supervisors: a list of {name, email, webhook} tables (email and/or webhook), e.g.
+    # supervisors = [{name = "省政务公开办", email = "zwgk@example.gov.cn"}].
+    supervisors: tuple[Contact, ...] = ()
+    # Earlier settings, still honoured: supervisor email addresses and a supervisor webhook.
     mail_to: tuple[str, ...] = ()
     webhook_url: str = ""
     # Seconds per send (SMTP session or webhook request).
@@ -295,14 +310,27 @@ class NotifySettings:
     # Veto findings first seen more than this many days ago are not announced: they are not
     # news (a first start on an old database, or a channel that kept failing that long).
     max_age_days: int = 7
+    # A failed send is tried again after retry_minutes, then twice as long after each further
+    # failure; after max_attempts attempts in all it is marked failed (shown by `govwatch
+    # notify`) and not tried again.
+    max_attempts: int = 5
+    retry_minutes: float = 15.0
 
     @property
     def email_enabled(self) -> bool:
-        return bool(self.smtp_host and self.mail_to)
+        return bool(self.smtp_host)
 
     @property
     def webhook_enabled(self) -> bool:
         return bool(self.webhook_url)
+
+    @property
+    def supervisor_contacts(self) -> tuple[Contact, ...]:
+        """`supervisors`, then the legacy `mail_to` addresses and `webhook_url`."""
+        legacy = [Contact(email=a) for a in self.mail_to]
+        if self.webhook_url:
+            legacy.append(Contact(webhook=self.webhook_url))
+        return (*self.supervisors, *legacy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,9 +500,12 @@ def _merge_web(where: str, base: WebSettings, data: Any) -> WebSettings:
         except (TypeError, ValueError):
             raise SettingsError(f"{where}: web.trusted_proxies 中的 {entry!r} 不是 IP 地址或网段"
                                 ) from None
+    if result.public_url and not _WEB_URL.match(result.public_url):
+        raise SettingsError(f"{where}: web.public_url 应为 http:// 或 https:// 开头的网址")
     return result
 
 
+_WEB_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
@@ -521,7 +552,7 @@ def _merge_report(where: str, base: ReportSettings, data: Any) -> ReportSettings
 def _merge_scheduler(where: str, base: SchedulerSettings, data: Any) -> SchedulerSettings:
     result: SchedulerSettings = _merge_section(where, "scheduler", base, data)
     for name in ("crawl_time", "monthly_report_time", "quarterly_report_time",
-                 "annual_report_time"):
+                 "annual_report_time", "digest_time"):
         if not _HHMM.match(getattr(result, name)):
             raise SettingsError(f"{where}: scheduler.{name} 应为 \"HH:MM\"（如 \"02:00\"）")
     for name in ("crawl_concurrency", "crawl_timeout_minutes", "crawl_misfire_grace_minutes",
@@ -547,16 +578,48 @@ def _merge_scheduler(where: str, base: SchedulerSettings, data: Any) -> Schedule
 
 
 def _merge_notify(where: str, base: NotifySettings, data: Any) -> NotifySettings:
+    if isinstance(data, dict) and "supervisors" in data:
+        data = dict(data)
+        supervisors = _contacts(where, "notify.supervisors", data.pop("supervisors"))
+        base = replace(base, supervisors=supervisors)
     result: NotifySettings = _merge_section(where, "notify", base, data)
-    if not all(isinstance(a, str) and "@" in a for a in result.mail_to):
+    if not all(isinstance(a, str) and EMAIL_RE.fullmatch(a) for a in result.mail_to):
         raise SettingsError(f"{where}: notify.mail_to 应为电子邮件地址的列表")
     if not 0 < result.smtp_port < 65536:
         raise SettingsError(f"{where}: notify.smtp_port 应在 1 到 65535 之间")
     if result.timeout <= 0 or result.max_age_days <= 0:
         raise SettingsError(f"{where}: notify.timeout 和 notify.max_age_days 必须大于 0")
-    if result.webhook_url and not result.webhook_url.startswith(("http://", "https://")):
+    if result.max_attempts <= 0 or result.retry_minutes <= 0:
+        raise SettingsError(f"{where}: notify.max_attempts 和 notify.retry_minutes 必须大于 0")
+    if result.webhook_url and not _WEB_URL.match(result.webhook_url):
         raise SettingsError(f"{where}: notify.webhook_url 应以 http:// 或 https:// 开头")
     return result
+
+
+def _contacts(where: str, key: str, value: Any) -> tuple[Contact, ...]:
+    """A list of {name, email, webhook} tables, each with an email and/or a webhook."""
+    if not isinstance(value, list):
+        raise SettingsError(f"{where}: {key} 应为列表，每项如 {{name = \"…\", email = \"…\"}}")
+    result = []
+    for n, item in enumerate(value, 1):
+        label = f"{where}: {key} 第 {n} 项"
+        if not isinstance(item, dict):
+            raise SettingsError(f"{label} 应为表 {{name, email, webhook}}")
+        unknown = set(item) - {"name", "email", "webhook"}
+        if unknown:
+            raise SettingsError(f"{label} 有未知字段 {'、'.join(sorted(unknown))}"
+                                "（只允许 name、email、webhook）")
+        if not all(isinstance(v, str) for v in item.values()):
+            raise SettingsError(f"{label} 的 name、email、webhook 应为字符串")
+        name, email, hook = (item.get(k, "").strip() for k in ("name", "email", "webhook"))
+        if not email and not hook:
+            raise SettingsError(f"{label} 至少应有 email 或 webhook 之一")
+        if email and not EMAIL_RE.fullmatch(email):
+            raise SettingsError(f"{label} 的 email {email!r} 不是有效的电子邮件地址")
+        if hook and not _WEB_URL.match(hook):
+            raise SettingsError(f"{label} 的 webhook 应以 http:// 或 https:// 开头")
+        result.append(Contact(name=name, email=email or None, webhook=hook or None))
+    return tuple(result)
 
 
 def _merge_regulations(where: str, base: dict[str, tuple[str, ...]], data: Any

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +17,30 @@ class ColumnSpec:
     name: str
     path: str
     type: str | None = None  # one of COLUMN_TYPES; None = classify by name
+
+
+# An email address as notices are sent to it: one local part, one domain with a dot, no
+# blanks, no angle brackets or commas (one address, not a list or a display-name form).
+EMAIL_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Someone who receives notices (govwatch.notify): a site's webmaster (registry
+    `contacts`) or a supervisor (`[notify] supervisors`). Email and/or a webhook (企业微信 or
+    钉钉 robot, or any URL taking a JSON POST); at least one of the two."""
+
+    name: str = ""
+    email: str | None = None
+    webhook: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "email": self.email, "webhook": self.webhook}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Contact:
+        return cls(name=data.get("name") or "", email=data.get("email") or None,
+                   webhook=data.get("webhook") or None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +70,8 @@ class SiteEntry:
     # Extra host names that belong to the site (e.g. a bare domain beside www.).
     hosts: tuple[str, ...] = ()
     sponsor: str | None = None  # 主办单位, shown in the reports
+    # The site's webmasters: they receive its veto notices and daily digest (govwatch.notify).
+    contacts: tuple[Contact, ...] = ()
 
     @property
     def host(self) -> str:
@@ -79,6 +106,7 @@ class SiteEntry:
             },
             "hosts": list(self.hosts),
             "sponsor": self.sponsor,
+            "contacts": [c.to_dict() for c in self.contacts],
         }
 
     @classmethod
@@ -104,4 +132,5 @@ class SiteEntry:
             crawl=CrawlOptions(**crawl),
             hosts=tuple(data.get("hosts") or ()),
             sponsor=data.get("sponsor"),
+            contacts=tuple(Contact.from_dict(c) for c in data.get("contacts") or ()),
         )

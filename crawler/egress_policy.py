@@ -12,7 +12,8 @@ DNS-resolves there) — is refused, unless it is one the operator named:
 - a registered site's host, at the site's own port (or 80/443 for a host name);
 - a host mapped by `crawler.connect_to` (its traffic goes to the operator's address anyway),
   and the `address:port` targets of that mapping and of `crawler.proxy`;
-- the webhook of `notify.webhook_url`;
+- the notice webhooks: the supervisors' (`[notify] supervisors`, `notify.webhook_url`) and
+  those of the registered sites' contacts (registry `contacts`), when notices are sent;
 - an entry of `crawler.egress_allow`: a host name, an fnmatch pattern ("*.corp.gov.cn") or
   a network ("10.0.0.0/8", "fd00::/8"), for intranet deployments.
 

@@ -113,11 +113,14 @@ def _pinned_transport(policy: EgressPolicy, limits: httpx.Limits,
     return transport
 
 
-def egress_policy(settings: Settings, sites: Iterable[SiteEntry] = ()) -> EgressPolicy:
+def egress_policy(settings: Settings, sites: Iterable[SiteEntry] = (),
+                  webhooks: Iterable[str] = ()) -> EgressPolicy:
     """The policy of govwatch's own HTTP client: the registered `sites` (the caller knows
-    which matter), connect_to, the proxy, the allowlist and the webhook."""
+    which matter), connect_to, the proxy, the allowlist, the supervisors' webhooks
+    (`[notify]`) and `webhooks` (the sites' contacts' ones, for the notices)."""
     crawler = settings.crawler
-    webhook = [settings.notify.webhook_url] if settings.notify.webhook_url else []
+    webhook = [c.webhook for c in settings.notify.supervisor_contacts if c.webhook]
+    webhook += list(webhooks)
     entries = list(sites)
     return EgressPolicy.build(site_urls=[e.url for e in entries],
                               site_hosts=[(h, e.url) for e in entries for h in e.all_hosts],
@@ -207,7 +210,8 @@ def user_agent(settings: Settings) -> str:
 
 
 def http_client(settings: Settings, timeout: float, *, keepalive: bool = True,
-                follow_redirects: bool = True, sites: Iterable[SiteEntry] = ()) -> httpx.Client:
+                follow_redirects: bool = True, sites: Iterable[SiteEntry] = (),
+                webhooks: Iterable[str] = ()) -> httpx.Client:
     """An httpx client that reaches hosts the way the crawler does (see ConnectToTransport).
 
     Sends govwatch's User-Agent; `timeout` applies to each connect/read/write (for a bound on
@@ -216,11 +220,12 @@ def http_client(settings: Settings, timeout: float, *, keepalive: bool = True,
     `crawler.max_redirects`) unless `follow_redirects=False` (per request: `client.get(url,
     follow_redirects=False)`). `keepalive=False` opens a fresh connection per request, so that
     connect times are measured each time (the probe). `sites`: the registered sites whose
-    origins the egress policy allows whatever they resolve to (see egress_policy).
+    origins the egress policy allows whatever they resolve to (see egress_policy); `webhooks`:
+    the notice webhooks allowed likewise.
     """
     return httpx.Client(
         transport=ConnectToTransport(settings.crawler, keepalive=keepalive,
-                                     policy=egress_policy(settings, sites),
+                                     policy=egress_policy(settings, sites, webhooks),
                                      ca_file=settings.probe.ca_file),
         headers={"User-Agent": user_agent(settings)},
         timeout=httpx.Timeout(timeout),

@@ -263,6 +263,31 @@ def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_notify(args: argparse.Namespace, settings: Settings) -> int:
+    from govwatch.notify import given_up, send_digests, send_pending
+
+    factory = _factory(settings)
+    as_of = parse_as_of(args.as_of, settings)
+    if args.digest:
+        digests = send_digests(factory, settings, as_of)
+        print(f"每日通知（{digests.day}）: 已发送 {len(digests.sent)} 份，失败 "
+              f"{len(digests.failed)} 份；无新问题而未发送的站点 {len(digests.quiet)} 个")
+        errors = [f"{kind} {site or '督查汇总'} → {to}: {why}"
+                  for kind, site, to, why in digests.failed]
+    else:
+        report = send_pending(factory, settings, now=as_of)
+        print(f"单项否决通知: 已发送 {report.messages} 条消息"
+              f"（{len({fid for fid, _ in report.sent})} 项问题），"
+              f"失败 {len({to for _, to, _ in report.failed})} 个接收方")
+        errors = sorted({f"{to}: {why}" for _, to, why in report.failed})
+    for line in errors:
+        print(f"发送失败（稍后重试）: {line}", file=sys.stderr)
+    since = as_of - timedelta(days=settings.notify.max_age_days)
+    for line in given_up(factory, since):
+        print(f"已放弃发送: {line}")
+    return 1 if errors else 0
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from govwatch.demo.run import run_demo
 
@@ -278,6 +303,7 @@ EPILOG = """常用流程:
   govwatch sites import sites.yaml    导入站点登记
   govwatch crawl                      抓取并检查全部站点
   govwatch findings --format csv      导出问题清单（Excel 可直接打开）
+  govwatch notify --digest            发送每日汇总（serve 每天定时发送）
   govwatch demo                       离线演示（示例站点群）
 
 数据库: 环境变量 GOVWATCH_DATABASE_URL；设置文件: --settings FILE 或 GOVWATCH_SETTINGS。
@@ -339,6 +365,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="table 表格（默认）、json 每行一个 JSON、"
                    "csv（UTF-8 带 BOM，Excel 可直接打开）")
     p.set_defaults(func=cmd_findings)
+
+    p = sub.add_parser(
+        "notify", help="发送通知：新的单项否决问题（默认）或每日汇总（--digest）",
+        description="向各站点的联系人（站点登记 contacts）和督查人员（设置 [notify] "
+        "supervisors）发送通知。默认发送尚未通知的单项否决问题；--digest 发送每日汇总。"
+        "同一问题、同一天的汇总对每个接收方只发送一次；发送失败的稍后重试。")
+    p.add_argument("--digest", action="store_true",
+                   help="发送每日汇总：各站点过去 24 小时的新问题（发给该站点联系人）"
+                   "和督查汇总（发给督查人员）")
+    p.add_argument("--as-of", metavar="ISO",
+                   help="以该时刻为“现在”（ISO 时间；默认当前时间）：汇总统计此前 24 小时，"
+                   "单项否决通知只含此前 [notify] max_age_days 天内首次发现的问题")
+    p.set_defaults(func=cmd_notify)
 
     p = sub.add_parser("demo", help="在本机回环地址上演示：抓取示例站点群并生成报告")
     p.add_argument("--out", default="govwatch-demo", metavar="DIR",

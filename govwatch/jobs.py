@@ -18,7 +18,9 @@ traceback (by APScheduler) and the scheduler carries on with the next run.
 - repost_watch: the hourly repost watch (govwatch.watch).
 - report_monthly / report_quarterly / report_annual: the reports of the period just ended,
   through reports.cli.generate, in `[scheduler] report_formats` under `report_dir`.
-- notify_pending: retry notifications that failed.
+- notify_pending: retry notifications that failed (veto notices and today's digests).
+- notify_digest: the daily digest of each site to its webmasters and the supervisors'
+  summary (govwatch.notify.send_digests), at `[scheduler] digest_time`.
 """
 
 from __future__ import annotations
@@ -308,12 +310,28 @@ def notify_new(rt: Runtime | None = None) -> None:
 
     rt = rt or runtime()
     report = send_pending(rt.factory, rt.settings)
-    if report.sent or report.failed:
-        log.info("notifications: %s sent, %s failed", len(report.sent), len(report.failed))
+    if report.messages or report.failed:
+        log.info("veto notices: %s messages sent, %s failed", report.messages,
+                 len({r for _, r, _ in report.failed}))
 
 
 def notify_pending() -> None:
-    notify_new(runtime())
+    from govwatch.notify import digest_moment, send_digests
+
+    rt = runtime()
+    notify_new(rt)
+    if rt.settings.scheduler.digest_enabled:  # retry today's digests that failed
+        now = _now(rt.settings)
+        send_digests(rt.factory, rt.settings, digest_moment(rt.settings, now), retry_only=True)
+
+
+def notify_digest() -> None:
+    from govwatch.notify import digest_moment, send_digests
+
+    rt = runtime()
+    report = send_digests(rt.factory, rt.settings, digest_moment(rt.settings, _now(rt.settings)))
+    log.info("daily notices of %s: %s sent, %s failed", report.day, len(report.sent),
+             len(report.failed))
 
 
 # -- reports ---------------------------------------------------------------------------------

@@ -79,6 +79,10 @@ class Site(Base):
     kind: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[str | None] = mapped_column(String(64))
     sponsor: Mapped[str | None] = mapped_column(String(255))  # 主办单位 (registry, optional)
+    # The site's webmasters (registry `contacts`, core.site.Contact dicts): notices go to
+    # them (govwatch.notify), so `serve` on another machine needs no registry file.
+    # Nullable: SQLite cannot tighten a column of a table others refer to.
+    contacts: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
     config: Mapped[dict[str, Any]]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
@@ -382,17 +386,54 @@ class UserSite(Base):
 
 
 class Notification(Base):
-    """A notification sent about a finding, so that each veto finding is announced once."""
+    """The veto notice about one finding to one recipient (govwatch.notify): each finding is
+    announced once per recipient. `recipient` names the address ("email:…" or
+    "webhook:…"); `recipient_key` is its SHA-256 (unique with the finding, and short enough to
+    index whatever the URL's length). A send in progress has error CLAIM; a failed one keeps
+    its error and `retry_at`, and after `[notify] max_attempts` is `gave_up`."""
 
     __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("finding_id", "channel"),)
+    __table_args__ = (
+        UniqueConstraint("finding_id", "recipient_key", name="uq_notifications_finding_recipient"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))
     channel: Mapped[str] = mapped_column(String(16))  # email | webhook
+    recipient: Mapped[str] = mapped_column(Text, default="")
+    recipient_key: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime]  # the last attempt (or its claim)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    retry_at: Mapped[datetime | None]
+    gave_up: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DigestSend(Base):
+    """A daily notice to one recipient (govwatch.notify.send_digests): a site's digest to one
+    of its webmasters (`kind` digest, `site_id` the site) or the supervisors' summary (`kind`
+    summary, `site_id` ""). Once per (day, kind, site, recipient), claimed like Notification."""
+
+    __tablename__ = "digest_sends"
+    __table_args__ = (
+        UniqueConstraint("day", "kind", "site_id", "recipient_key",
+                         name="uq_digest_sends_day_recipient"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))  # the local date, "2026-11-21"
+    kind: Mapped[str] = mapped_column(String(16))  # digest | summary
+    site_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(Text, default="")
+    recipient_key: Mapped[str] = mapped_column(String(64))
     sent_at: Mapped[datetime]
     ok: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    retry_at: Mapped[datetime | None]
+    gave_up: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class SchedulerLock(Base):

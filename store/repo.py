@@ -42,6 +42,7 @@ def upsert_sites(session: Session, entries: Iterable[SiteEntry]) -> tuple[int, i
         row.kind = entry.kind
         row.parent_id = entry.parent
         row.sponsor = entry.sponsor
+        row.contacts = [c.to_dict() for c in entry.contacts]
         row.config = entry.to_dict()
         row.active = True
         row.updated_at = now

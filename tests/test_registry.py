@@ -13,7 +13,7 @@ import pytest
 
 from core import registry
 from core.registry import RegistryError, RegistryInvalid, load_registry, parse_registry
-from core.site import CrawlOptions, SiteEntry
+from core.site import Contact, CrawlOptions, SiteEntry
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config" / "sites.example.yaml"
@@ -58,6 +58,8 @@ def test_example_registry_loads_with_its_values() -> None:
     assert (hunan.level, hunan.kind, hunan.parent) == ("province", "portal", None)
     assert hunan.important_columns == ("/szf/hnzb/", "/xxgk/wjk/szfwj/")
     assert yz.parent == "hunan" and yz.repost_from == ("hunan",)
+    assert [(c.email, c.webhook is not None) for c in yz.contacts] == [
+        ("webmaster@yzcity.gov.cn", False), (None, True)]
     assert yz.site_code == "4311000024" and yz.icp == "湘ICP备05009375号"
     assert yz.columns[0].name == "政务动态" and yz.columns[0].type == "news"
     assert yz.columns[2].path == "https://yzcity.gov.cn/zcwj/"
@@ -609,3 +611,50 @@ def test_an_overlong_field_is_refused() -> None:
         3, "name 长 2049 个字符，超过 2048 个字符的上限（MAX_FIELD_CHARS）（站点 a）")
     assert parse_registry(BASE.replace("甲市人民政府", "甲" * 2048), "t.yaml")[0].name == \
         "甲" * 2048
+
+
+# -- contacts (the site's webmasters: govwatch.notify) -----------------------------------------
+
+
+def test_contacts_are_read() -> None:
+    [site] = parse_registry(more("""\
+        contacts:
+          - {name: 张三, email: web@a.gov.cn}
+          - {webhook: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}
+          - {email: ops@a.gov.cn, webhook: "https://oapi.dingtalk.com/robot/send?access_token=t"}
+        """))
+    assert site.contacts == (
+        Contact(name="张三", email="web@a.gov.cn"),
+        Contact(webhook="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"),
+        Contact(email="ops@a.gov.cn",
+                webhook="https://oapi.dingtalk.com/robot/send?access_token=t"))
+    assert SiteEntry.from_dict(site.to_dict()) == site
+    assert parse_registry(BASE)[0].contacts == ()
+
+
+def test_bad_contacts_name_the_site_line_and_field() -> None:
+    found = problems(more("""\
+        contacts:
+          - {name: 张三, email: "张三 <web@a.gov.cn>"}
+          - {email: web@a}
+          - {webhook: "ftp://hooks.a.gov.cn/x"}
+          - {webhook: "https://"}
+          - {name: 只有名字}
+          - {email: a@a.gov.cn, phone: "123"}
+          - web@a.gov.cn
+        """))
+    assert found == [
+        (7, 'contacts 第 1 项的 email "张三 <web@a.gov.cn>" 不是有效的电子邮件地址（应为一个地址，'
+            "如 webmaster@example.gov.cn）（站点 a）"),
+        (8, 'contacts 第 2 项的 email "web@a" 不是有效的电子邮件地址（应为一个地址，'
+            "如 webmaster@example.gov.cn）（站点 a）"),
+        (9, 'contacts 第 3 项的 webhook "ftp://hooks.a.gov.cn/x" 应以 http:// 或 https:// 开头'
+            "（站点 a）"),
+        (10, 'contacts 第 4 项的 webhook "https://" 缺少主机名（站点 a）'),
+        (11, "contacts 第 5 项至少应有 email 或 webhook 之一（站点 a）"),
+        (12, 'contacts 第 6 项的未知字段 "phone"：只允许 name、email、webhook（站点 a）'),
+        (13, 'contacts 第 7 项应为映射 {name, email, webhook}，实际为字符串 "web@a.gov.cn"'
+             "（站点 a）"),
+    ]
+    assert one_problem(more("contacts: web@a.gov.cn\n")) == (
+        6, 'contacts 应为列表，实际为字符串 "web@a.gov.cn"（站点 a）')

@@ -103,11 +103,17 @@ class SiteServer:
 
 
 class WebhookServer:
-    """Records JSON POSTs; answers with the statuses in `statuses` in turn, then 200."""
+    """Records JSON POSTs (and each request's Host header and path); answers with the
+    statuses in `statuses` in turn, then 200, with `answer` as its JSON body when set (a
+    robot's {"errcode": 0, ...})."""
 
-    def __init__(self, statuses: list[int] | None = None) -> None:
+    def __init__(self, statuses: list[int] | None = None,
+                 answer: dict[str, Any] | None = None) -> None:
         self.received: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str]] = []  # (Host header, request target)
         self.statuses = list(statuses or [])
+        self.answer = answer
+        self.lock = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -119,16 +125,23 @@ class WebhookServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length).decode("utf-8"))
-                status = outer.statuses.pop(0) if outer.statuses else 200
-                if status < 300:
-                    outer.received.append(body)
+                with outer.lock:
+                    status = outer.statuses.pop(0) if outer.statuses else 200
+                    outer.requests.append((self.headers.get("Host", ""), self.path))
+                    if status < 300:
+                        outer.received.append(body)
+                reply = json.dumps(outer.answer).encode() if outer.answer is not None else b""
                 self.send_response(status)
-                self.send_header("Content-Length", "0")
+                if reply:
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
+                self.wfile.write(reply)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self) -> WebhookServer:
@@ -144,9 +157,10 @@ class SMTPServer:
     """Just enough SMTP (RFC 5321) for smtplib: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP,
     QUIT. `reject_data` answers 554 to the end of DATA (a refused message)."""
 
-    def __init__(self, reject_data: bool = False) -> None:
+    def __init__(self, reject_data: bool = False, reject_once: bool = False) -> None:
         self.messages: list[dict[str, Any]] = []
         self.reject_data = reject_data
+        self.reject_once = reject_once  # 554 to the next message only
         outer = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -184,7 +198,8 @@ class SMTPServer:
                             if line in (b".\r\n", b".\n", b""):
                                 break
                             lines.append(line[1:] if line.startswith(b"..") else line)
-                        if outer.reject_data:
+                        if outer.reject_data or outer.reject_once:
+                            outer.reject_once = False
                             self.reply("554 Transaction failed")
                         else:
                             outer.messages.append({"from": sender, "to": list(rcpts),

@@ -33,7 +33,8 @@ TZ = ZoneInfo("Asia/Shanghai")
 FUNCS = {"crawl.nightly": "tests.service.recorder:crawl",
          "probe.home": "tests.service.recorder:probe",
          "notify.pending": "tests.service.recorder:other"}
-SETTINGS = SchedulerSettings(repost_enabled=False, reports_enabled=False)
+SETTINGS = SchedulerSettings(repost_enabled=False, reports_enabled=False,
+                             digest_enabled=False)
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -185,10 +186,14 @@ def test_job_table_from_settings_and_validation() -> None:
     ids = [job.id for job in JOBS]
     assert len(ids) == len(set(ids))
     assert {"crawl.nightly", "probe.home", "repost.watch", "report.monthly",
-            "report.quarterly", "report.annual", "notify.pending"} == set(ids)
+            "report.quarterly", "report.annual", "notify.pending", "notify.digest"} == set(ids)
     assert all(job.func.startswith("govwatch.jobs:") for job in JOBS)
     table = {job.id: job for job in job_table(SchedulerSettings(
-        crawl_time="01:15", probe_interval_minutes=30, monthly_report_time="05:45"))}
+        crawl_time="01:15", probe_interval_minutes=30, monthly_report_time="05:45",
+        digest_time="07:30"))}
+    assert table["notify.digest"].trigger == "cron"
+    assert table["notify.digest"].trigger_args == {"hour": 7, "minute": 30}
+    assert job_table(SchedulerSettings())[-1].trigger_args == {"hour": 8, "minute": 0}
     assert table["crawl.nightly"].trigger_args == {"hour": 1, "minute": 15}
     assert table["probe.home"].trigger_args == {"minutes": 30}
     assert table["report.monthly"].trigger_args == {"day": 1, "hour": 5, "minute": 45}
