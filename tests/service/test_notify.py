@@ -490,3 +490,43 @@ public_url = "{PUBLIC}"
         proc = gw("--as-of", as_of)
     assert proc.returncode == 1
     assert f"发送失败（稍后重试）: email:{SUPERVISOR}: 邮件发送失败" in proc.stderr
+
+
+def test_two_processes_at_once_send_each_notice_once(
+        factory: sessionmaker[Session], db_url: str, tmp_path: Path) -> None:
+    """Two `govwatch notify` processes started together (as two `serve` processes would run
+    their passes): every veto notice and every digest reaches each recipient once."""
+    seed(factory)
+    with SMTPServer() as smtp:
+        conf = tmp_path / "settings.toml"
+        conf.write_text(f"""
+[notify]
+smtp_host = "127.0.0.1"
+smtp_port = {smtp.port}
+supervisors = [{{email = "{SUPERVISOR}"}}]
+""", encoding="utf-8")
+        env = {**os.environ, "GOVWATCH_DATABASE_URL": db_url}
+        for extra in ([], ["--digest"]):
+            procs = [subprocess.Popen(
+                [sys.executable, "-m", "govwatch.cli", "--settings", str(conf), "notify",
+                 "--as-of", "2026-11-20T11:00:00+08:00", *extra],
+                env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                for _ in range(2)]
+            for proc in procs:
+                _out, err = proc.communicate(timeout=120)
+                assert proc.returncode == 0, err.decode()
+    listed: dict[str, int] = {}  # findings listed in veto notices, per recipient
+    digests: list[tuple[str, str]] = []
+    for message in smtp.messages:
+        parsed = email.message_from_bytes(message["data"], policy=default_policy)
+        to, subject = message["to"][0], str(parsed["Subject"])
+        if "单项否决" in subject:
+            text = parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+            listed[to] = listed.get(to, 0) + text.count("\n   问题：")
+        else:
+            digests.append((to, subject))
+    assert listed == {"web@yongzhou.gov.cn": 2, "web@dezhou.gov.cn": 1, SUPERVISOR: 3}
+    with factory() as s:
+        rows = [(r.recipient, r.finding_id) for r in s.scalars(select(m.Notification))]
+    assert len(rows) == len(set(rows)) == 2 * 2 + 1 * 2  # (finding, recipient) once each
+    assert len(digests) == len(set(digests)) == 2  # yongzhou's digest and the summary
