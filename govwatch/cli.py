@@ -179,6 +179,7 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     crawl_runs = {site: run_id for run_id, group in runs.items() for site in group}
     summary = run_checks(factory, settings, site_ids=[s for s in site_ids if s in crawled],
                          now=as_of, crawl_runs=crawl_runs)
+    _notify(factory, settings, as_of)
     seconds = next(iter(outcomes.values()))[1].get("seconds", 0) if len(runs) == 1 else wall
     c = summary.counts
     print(
@@ -189,6 +190,13 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     if failed:  # the other sites were crawled and checked
         raise UserError(f"{failures}；其余站点已抓取并检查")
     return 0
+
+
+def _notify(factory: Any, settings: Settings, as_of: datetime) -> None:
+    """New veto findings of the pass, to the sites' contacts and the supervisors at once."""
+    from govwatch.notify import notify_after_checks
+
+    notify_after_checks(factory, settings, as_of)
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -203,6 +211,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     summary = run_checks(factory, settings, site_ids=site_ids, now=as_of)
     if summary.sites == 0:
         raise UserError("所选站点都还没有完成的抓取，请先运行 govwatch crawl")
+    _notify(factory, settings, as_of)
     c = summary.counts
     skipped = f"；未抓取而跳过: {', '.join(summary.skipped)}" if summary.skipped else ""
     print(f"检查完成: {summary.sites} 个站点，问题 {c.open} 个（新增 {c.new}，"

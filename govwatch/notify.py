@@ -557,7 +557,10 @@ def send_pending(factory: sessionmaker[Session], settings: Settings, *,
     report = NotifyReport()
     now = now or datetime.now(UTC)
     max_age = timedelta(days=settings.notify.max_age_days)
+    supervisors = recipients(settings.notify.supervisor_contacts, settings, SUPERVISOR)
     with factory() as session:
+        if not supervisors and not any(session.scalars(select(m.Site.contacts))):
+            return report  # nobody to tell (no supervisors, no site with contacts)
         query = (select(m.Finding)
                  .where(m.Finding.severity == "veto", m.Finding.status == "open",
                         m.Finding.first_seen >= now - max_age)
@@ -574,7 +577,6 @@ def send_pending(factory: sessionmaker[Session], settings: Settings, *,
             select(m.Site).where(m.Site.id.in_(list(by_site))))}
         not_due = _not_due(session, [r.id for r in rows], now)
         listed = {row.id: item for row, item in zip(rows, items(rows, settings), strict=True)}
-    supervisors = recipients(settings.notify.supervisor_contacts, settings, SUPERVISOR)
     contacts = {sid: site_contacts(site) for sid, site in sites.items()}
     send = sender or default_sender(
         settings, webhook_urls(settings, (c for cs in contacts.values() for c in cs)))
@@ -613,6 +615,21 @@ def send_pending(factory: sessionmaker[Session], settings: Settings, *,
                 log.warning("veto notice of %s to %s failed%s: %s", site_id, recipient.label,
                             " (given up)" if gave_up else "", error)
     return report
+
+
+def notify_after_checks(factory: sessionmaker[Session], settings: Settings,
+                        now: datetime) -> None:
+    """The veto notices right after a check pass of a command (`govwatch crawl`, `check`):
+    `now` is the pass's instant (--as-of). A failure to notify is logged, never fails the
+    command (the service's pending pass retries)."""
+    try:
+        report = send_pending(factory, settings, now=now)
+    except Exception:
+        log.exception("veto notices after the check pass failed")
+        return
+    if report.messages or report.failed:
+        log.info("veto notices: %s messages sent, %s failed", report.messages,
+                 len({to for _, to, _ in report.failed}))
 
 
 # -- daily digest and summary ----------------------------------------------------------------

@@ -530,3 +530,18 @@ supervisors = [{{email = "{SUPERVISOR}"}}]
         rows = [(r.recipient, r.finding_id) for r in s.scalars(select(m.Notification))]
     assert len(rows) == len(set(rows)) == 2 * 2 + 1 * 2  # (finding, recipient) once each
     assert len(digests) == len(set(digests)) == 2  # yongzhou's digest and the summary
+
+
+def test_after_a_check_pass_notices_go_at_once_and_a_failure_never_fails_the_command(
+        factory: sessionmaker[Session], caplog: Any) -> None:
+    from govwatch.notify import notify_after_checks
+
+    seed(factory)
+    # The pass's instant (--as-of), not the clock: its findings are news as of then.
+    with SMTPServer() as smtp:
+        notify_after_checks(factory, settings_for(smtp.port), NOW)
+        assert len(smtp.messages) == 4
+    record(factory, "quiet", [finding("quiet", "home.stale", Severity.VETO,
+                                      "http://www.quiet.gov.cn/")], NOW)
+    notify_after_checks(factory, settings_for(free_port()), NOW)  # refused: logged only
+    assert "veto notice of quiet to email:zwgk@hunan.gov.cn failed" in caplog.text
