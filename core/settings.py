@@ -361,6 +361,38 @@ class ColumnSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkersSettings:
+    """Site crawls taken from a queue by `govwatch worker` processes on any number of
+    machines (`[workers]`, govwatch/queue.py): the queue is procrastinate's, kept in the same
+    PostgreSQL database. Off by default: everything runs in-process, and SQLite works."""
+
+    # true: `govwatch serve`'s nightly crawl and `govwatch crawl --enqueue` put one job per
+    # site in the queue and the workers crawl and check them. Needs PostgreSQL.
+    enabled: bool = False
+    # Site crawls one `govwatch worker` runs at once when --concurrency is not given (each
+    # is its own crawl process: about one core and its politeness-bound downloads).
+    concurrency: int = 1
+    # Seconds between a worker's heartbeats (procrastinate's worker row, and each crawl run
+    # it drives: crawl_runs.heartbeat_at).
+    heartbeat_seconds: float = 10.0
+    # A worker (or a crawl run) whose heartbeat is older than this is dead (kill -9, machine
+    # gone): its job goes back to the queue for another worker and its run is marked
+    # interrupted. Must exceed two heartbeats.
+    stalled_seconds: float = 60.0
+    # Seconds between each worker's look for stalled jobs and dead runs.
+    recover_interval_seconds: float = 15.0
+    # Attempts of one site's crawl job (a crawl interrupted by a worker's shutdown or death
+    # is tried again up to this many times in all).
+    max_attempts: int = 3
+    # A site's check pass waits for the crawls and checks of the portals it must repost
+    # from (registry `repost_from`) that are still queued or running, so that their items are
+    # known first (as in one `govwatch crawl`); it looks again every check_retry_seconds and
+    # checks anyway after check_wait_minutes.
+    check_retry_seconds: float = 5.0
+    check_wait_minutes: float = 120.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = "sqlite:///govwatch.db"
     timezone: str = TIMEZONE
@@ -377,6 +409,8 @@ class Settings:
     report: ReportSettings = field(default_factory=ReportSettings)
     # Single-page versus list columns: see ColumnSettings.
     columns: ColumnSettings = field(default_factory=ColumnSettings)
+    # Crawls by `govwatch worker` processes over a PostgreSQL queue: see WorkersSettings.
+    workers: WorkersSettings = field(default_factory=WorkersSettings)
     # Local regulations adopted per site or supervising authority (`[regulations.adopt]`,
     # site id -> keys of core.regulations.REGULATIONS): a site is bound by the national
     # documents plus those its own id or any supervising portal above it (registry `parent`)
@@ -577,6 +611,23 @@ def _merge_scheduler(where: str, base: SchedulerSettings, data: Any) -> Schedule
     return result
 
 
+def _merge_workers(where: str, base: WorkersSettings, data: Any) -> WorkersSettings:
+    result: WorkersSettings = _merge_section(where, "workers", base, data)
+    for name in ("concurrency", "heartbeat_seconds", "stalled_seconds",
+                 "recover_interval_seconds", "max_attempts", "check_retry_seconds",
+                 "check_wait_minutes"):
+        if getattr(result, name) <= 0:
+            raise SettingsError(f"{where}: workers.{name} 必须大于 0")
+    if result.stalled_seconds <= 2 * result.heartbeat_seconds:
+        raise SettingsError(f"{where}: workers.stalled_seconds 必须大于 heartbeat_seconds 的两倍")
+    return result
+
+
+def is_postgres(url: str) -> bool:
+    """Whether a database URL names PostgreSQL (any driver)."""
+    return url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
+
+
 def _merge_notify(where: str, base: NotifySettings, data: Any) -> NotifySettings:
     if isinstance(data, dict) and "supervisors" in data:
         data = dict(data)
@@ -658,6 +709,10 @@ def load_settings(path: str | Path | None = None) -> Settings:
     db_url = os.environ.get("GOVWATCH_DATABASE_URL")
     if db_url:
         settings = replace(settings, database_url=db_url)
+    if settings.workers.enabled and not is_postgres(settings.database_url):
+        raise SettingsError(
+            f"{settings.source}: workers.enabled = true 需要 PostgreSQL 数据库"
+            f"（队列与锁都在其中），当前数据库为 {settings.database_url.split(':', 1)[0]}")
     return settings
 
 
@@ -695,6 +750,8 @@ def apply_mapping(settings: Settings, data: dict[str, Any], where: str) -> Setti
             changes[key] = _merge_scheduler(where, settings.scheduler, value)
         elif key == "notify":
             changes[key] = _merge_notify(where, settings.notify, value)
+        elif key == "workers":
+            changes[key] = _merge_workers(where, settings.workers, value)
         elif key == "regulations":
             changes["adopt"] = _merge_regulations(where, settings.adopt, value)
         elif key == "checks":

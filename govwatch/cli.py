@@ -133,12 +133,15 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
     as_of = parse_as_of(args.as_of, settings)
     if args.max_pages is not None and args.max_pages < 1:
         raise UserError("--max-pages 必须是正整数")
+    if args.enqueue:
+        return _enqueue(args, settings)
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
         raise UserError("--jobs 必须是正整数")
     factory = _factory(settings)
     with factory() as session, session.begin():
-        repo.reap_dead_runs(session)  # a run whose process died is marked interrupted
+        # A run whose process died (or whose heartbeat stopped) is marked interrupted.
+        repo.reap_dead_runs(session, timedelta(seconds=settings.workers.stalled_seconds))
         site_ids = _select_sites(session, args.site)
         busy = repo.running_runs(session, site_ids, timedelta(
             minutes=settings.scheduler.crawl_timeout_minutes))
@@ -199,6 +202,29 @@ def _notify(factory: Any, settings: Settings, as_of: datetime) -> None:
     notify_after_checks(factory, settings, as_of)
 
 
+def _enqueue(args: argparse.Namespace, settings: Settings) -> int:
+    """`crawl --enqueue`: one crawl job per site for the workers (govwatch.queue); returns."""
+    if not settings.workers.enabled:
+        raise UserError("--enqueue 需要启用 worker: 在设置文件中写 [workers] enabled = true"
+                        "（PostgreSQL），并在各机器上运行 govwatch worker")
+    if args.jobs is not None:
+        raise UserError("--enqueue 与 --jobs 不能同时使用（并发由各 govwatch worker 决定）")
+    from govwatch.queue import enqueue_crawls, queue_installed
+
+    factory = _factory(settings)
+    if not queue_installed(factory):
+        raise UserError("数据库中还没有任务队列，请先运行 govwatch init")
+    with factory() as session:
+        site_ids = _select_sites(session, args.site)
+    as_of = parse_as_of(args.as_of, settings) if args.as_of else None
+    outcome = enqueue_crawls(settings, factory, site_ids, as_of=as_of,
+                             max_pages=args.max_pages)
+    already = f"，{len(outcome.already)} 个站点已在队列中而跳过" if outcome.already else ""
+    print(f"已加入队列: {len(outcome.queued)} 个站点的抓取任务{already}"
+          "（由 govwatch worker 抓取并检查）")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from checks.runner import run_checks
     from store import repo
@@ -206,7 +232,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     as_of = parse_as_of(args.as_of, settings)
     factory = _factory(settings)
     with factory() as session, session.begin():
-        repo.reap_dead_runs(session)
+        repo.reap_dead_runs(session, timedelta(seconds=settings.workers.stalled_seconds))
         site_ids = _select_sites(session, args.site)
     summary = run_checks(factory, settings, site_ids=site_ids, now=as_of)
     if summary.sites == 0:
@@ -358,6 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="不显示进度")
     p.add_argument("--jobs", type=int, metavar="N",
                    help="同时运行的抓取进程数，各抓取不同的站点（默认: 本进程可用的 CPU 核数）")
+    p.add_argument("--enqueue", action="store_true",
+                   help="不在本机抓取：为每个站点向共享队列加入一个抓取任务后返回，由 govwatch "
+                   "worker 抓取并检查（需 [workers] enabled = true）")
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("check", help="对最近一次抓取重新运行检查")
@@ -403,12 +432,14 @@ def build_parser() -> argparse.ArgumentParser:
     from govwatch.accounts import add_users_parser
     from govwatch.probing import add_probe_parser
     from govwatch.serve import add_serve_parser
+    from govwatch.worker import add_worker_parser
     from reports.cli import add_report_parser
 
     add_probe_parser(sub)
     add_report_parser(sub)
     add_serve_parser(sub)
     add_users_parser(sub)
+    add_worker_parser(sub)
     return parser
 
 

@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings, load_settings
@@ -148,8 +149,13 @@ class CrawlReport:
     interrupted: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # not started (shutdown, still running)
     check_errors: list[str] = field(default_factory=list)
+    runs: dict[str, int] = field(default_factory=dict)  # site -> its crawl run
+    queued: list[str] = field(default_factory=list)  # handed to the workers (see crawl_all)
 
     def line(self) -> str:
+        if self.queued or (self.skipped and not self.runs):
+            return (f"夜间抓取已加入队列: {len(self.queued)} 个站点"
+                    f"（已在队列中而跳过 {len(self.skipped)}）")
         parts = [f"夜间抓取完成: 完成 {len(self.finished)}", f"失败 {len(self.failed)}",
                  f"中断 {len(self.interrupted)}"]
         if self.skipped:
@@ -159,22 +165,24 @@ class CrawlReport:
         return "，".join(parts)
 
 
-def crawl_command(run_id: int, settings: Settings) -> list[str]:
+def crawl_command(run_id: int, settings: Settings, max_pages: int | None = None) -> list[str]:
     cmd = [sys.executable, "-m", "crawler.run", "--run-id", str(run_id), "--quiet",
            "--parent-pid", str(os.getpid())]  # the crawl stops if serve dies
-    if settings.scheduler.crawl_max_pages:
-        cmd += ["--max-pages", str(settings.scheduler.crawl_max_pages)]
+    pages = max_pages or settings.scheduler.crawl_max_pages
+    if pages:
+        cmd += ["--max-pages", str(pages)]
     return cmd
 
 
-def _launch(rt: Runtime, entry: SiteEntry) -> _Crawl:
+def _launch(rt: Runtime, entry: SiteEntry, as_of: datetime | None = None,
+            max_pages: int | None = None, job_id: int | None = None) -> _Crawl:
     from store import repo
 
     settings = rt.settings
-    as_of = _now(settings)
+    as_of = as_of or _now(settings)
     with rt.factory.begin() as session:
-        run_id = repo.create_run(session, [entry.id], as_of).id
-    cmd = crawl_command(run_id, settings)
+        run_id = repo.create_run(session, [entry.id], as_of, heartbeat=True, job_id=job_id).id
+    cmd = crawl_command(run_id, settings, max_pages)
     # Its own session: a Ctrl-C on serve's terminal must not reach it as well as our own
     # SIGTERM (Scrapy takes a second signal as "stop now, uncleanly").
     proc = subprocess.Popen(cmd, env=crawl_env(settings), cwd=os.getcwd(),
@@ -185,7 +193,8 @@ def _launch(rt: Runtime, entry: SiteEntry) -> _Crawl:
     return _Crawl(entry.id, run_id, as_of, proc, time.monotonic())
 
 
-def _finish(rt: Runtime, crawl: _Crawl, code: int, report: CrawlReport) -> None:
+def _finish(rt: Runtime, crawl: _Crawl, code: int, report: CrawlReport,
+            check: bool = True) -> None:
     from store import models as m
     from store import repo
 
@@ -207,43 +216,71 @@ def _finish(rt: Runtime, crawl: _Crawl, code: int, report: CrawlReport) -> None:
                 f"; {run.error}" if run.error else "")
         status = run.status
     log.info("crawl #%s of %s: %s", crawl.run_id, crawl.site_id, status)
+    report.runs[crawl.site_id] = crawl.run_id
     if status == repo.FINISHED:
         report.finished.append(crawl.site_id)
-        _check(rt, crawl, report)
+        if check:
+            check_site(rt, crawl.site_id, crawl.run_id, crawl.as_of, report)
     elif status == repo.INTERRUPTED:
         report.interrupted.append(crawl.site_id)
     else:
         report.failed.append(crawl.site_id)
 
 
-def _check(rt: Runtime, crawl: _Crawl, report: CrawlReport) -> None:
+def check_site(rt: Runtime, site_id: str, run_id: int, as_of: datetime,
+               report: CrawlReport) -> None:
+    """The check pass of one site's finished crawl, then its new veto findings announced.
+    A failure is logged with its traceback and noted in `report` (the other sites go on)."""
     from checks.runner import run_checks
 
     try:
-        summary = run_checks(rt.factory, rt.settings, site_ids=[crawl.site_id],
-                             now=crawl.as_of, crawl_run_id=crawl.run_id)
+        summary = run_checks(rt.factory, rt.settings, site_ids=[site_id], now=as_of,
+                             crawl_run_id=run_id)
     except Exception:
         # Loud, with the traceback: a check pass that fails must be seen; the other sites'
         # crawls and checks go on.
-        log.exception("checks of crawl #%s (%s) failed", crawl.run_id, crawl.site_id)
-        report.check_errors.append(crawl.site_id)
+        log.exception("checks of crawl #%s (%s) failed", run_id, site_id)
+        report.check_errors.append(site_id)
         return
     c = summary.counts
-    log.info("checks of %s: %s open (%s new, %s fixed)", crawl.site_id, c.open, c.new, c.fixed)
+    log.info("checks of %s: %s open (%s new, %s fixed)", site_id, c.open, c.new, c.fixed)
     notify_new(rt)
 
 
 def crawl_all() -> CrawlReport:
-    """The nightly crawl of every active site (see the module docstring)."""
+    """The nightly crawl of every active site (see the module docstring). With `[workers]
+    enabled`, the crawls are queued for the `govwatch worker` processes instead
+    (govwatch.queue), one job per site, and this returns at once."""
     from crawler.probe import active_sites
-    from store import repo
 
     rt = runtime()
+    if rt.settings.workers.enabled:
+        from govwatch.queue import enqueue_crawls
+
+        outcome = enqueue_crawls(rt.settings, rt.factory)
+        report = CrawlReport(queued=list(outcome.queued), skipped=list(outcome.already))
+        log.info(report.line())
+        return report
+    with rt.factory() as session:
+        entries = crawl_order(active_sites(session))
+    report = crawl_sites(rt, entries, concurrency=rt.settings.scheduler.crawl_concurrency)
+    log.info(report.line())
+    return report
+
+
+def crawl_sites(rt: Runtime, entries: list[SiteEntry], *, concurrency: int,
+                as_of: datetime | None = None, max_pages: int | None = None,
+                job_id: int | None = None, check: bool = True) -> CrawlReport:
+    """Crawl `entries` in order, each in its own crawl process, at most `concurrency` at
+    once; each finished crawl is checked at once unless `check` is false (its run is in the
+    report). The nightly crawl's loop, and a worker's job (govwatch.queue) for one site."""
+    from store import repo
+
     sched = rt.settings.scheduler
+    stale = timedelta(seconds=rt.settings.workers.stalled_seconds)
     report = CrawlReport()
     with rt.factory.begin() as session:
-        repo.reap_dead_runs(session)
-        entries = crawl_order(active_sites(session))
+        repo.reap_dead_runs(session, stale)
         busy = {s for run in repo.running_runs(session, [e.id for e in entries],
                                                timedelta(minutes=sched.crawl_timeout_minutes))
                 for s in run.site_ids}
@@ -254,6 +291,8 @@ def crawl_all() -> CrawlReport:
     pending = deque(e for e in entries if e.id not in busy)
     active: list[_Crawl] = []
     limit = timedelta(minutes=sched.crawl_timeout_minutes).total_seconds()
+    beat_every = rt.settings.workers.heartbeat_seconds
+    last_beat = time.monotonic()
     while pending or active:
         if rt.stop.is_set():
             report.skipped += [e.id for e in pending]
@@ -262,15 +301,22 @@ def crawl_all() -> CrawlReport:
                 if crawl.stopping_since is None:
                     crawl.stopping_since = time.monotonic()
                     rt.terminate(crawl.proc)  # a no-op if request_stop already did
-        while pending and len(active) < sched.crawl_concurrency:
-            active.append(_launch(rt, pending.popleft()))
+        while pending and len(active) < concurrency:
+            active.append(_launch(rt, pending.popleft(), as_of, max_pages, job_id))
         time.sleep(POLL)
         now = time.monotonic()
+        if active and now - last_beat >= beat_every:
+            last_beat = now
+            try:
+                with rt.factory.begin() as session:
+                    repo.heartbeat_runs(session, [c.run_id for c in active])
+            except SQLAlchemyError as exc:  # the database is away: the next beat may do
+                log.warning("heartbeat of crawl runs failed: %s", exc)
         for crawl in list(active):
             code = crawl.proc.poll()
             if code is not None:
                 active.remove(crawl)
-                _finish(rt, crawl, code, report)
+                _finish(rt, crawl, code, report, check)
             elif crawl.stopping_since is None and now - crawl.started > limit:
                 log.warning("crawl #%s of %s exceeded %g minutes; stopping it", crawl.run_id,
                             crawl.site_id, sched.crawl_timeout_minutes)
@@ -281,7 +327,6 @@ def crawl_all() -> CrawlReport:
                 log.warning("crawl #%s of %s did not stop; killing it", crawl.run_id,
                             crawl.site_id)
                 _signal(crawl.proc, signal.SIGKILL)
-    log.info(report.line())
     return report
 
 

@@ -108,6 +108,10 @@ class CrawlRun(Base):
     pid: Mapped[int | None]
     host: Mapped[str | None] = mapped_column(String(255))
     pid_started: Mapped[float | None]
+    # Renewed every few seconds by the process that drives the run (a `govwatch worker`, or
+    # `serve`'s nightly crawl) while it lives; a run whose heartbeat stopped is dead whatever
+    # host it ran on (store.repo.reap_dead_runs). None: judged by pid on its own host only.
+    heartbeat_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
 
 

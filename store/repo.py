@@ -49,50 +49,94 @@ def upsert_sites(session: Session, entries: Iterable[SiteEntry]) -> tuple[int, i
     return added, updated
 
 
-def create_run(session: Session, site_ids: Sequence[str], as_of: datetime) -> m.CrawlRun:
+# A run whose heartbeat (crawl_runs.heartbeat_at) is older than this is dead, from any host
+# (the default of [workers] stalled_seconds; callers pass the configured value).
+RUN_STALE_AFTER = timedelta(seconds=60)
+
+
+def create_run(session: Session, site_ids: Sequence[str], as_of: datetime, *,
+               heartbeat: bool = False, job_id: int | None = None) -> m.CrawlRun:
+    """A new `running` run of `site_ids` by this process. `heartbeat`: the caller renews
+    heartbeat_at while it drives the run (heartbeat_runs), so any host can tell when it died;
+    `job_id`: the queue job it crawls for (stats["job"], until the run ends)."""
+    now = utcnow()
     run = m.CrawlRun(
-        started_at=utcnow(),
+        started_at=now,
         status=RUNNING,
         as_of=as_of,
         site_ids=list(site_ids),
-        stats={},
+        stats={} if job_id is None else {"job": job_id},
         pid=os.getpid(),
         host=socket.gethostname(),
         pid_started=process.start_time(os.getpid()),
+        heartbeat_at=now if heartbeat else None,
     )
     session.add(run)
     session.flush()
     return run
 
 
-def reap_dead_runs(session: Session) -> int:
-    """Mark as interrupted the runs left `running` by a process of this host that died
-    (killed with SIGKILL, power loss), so they are never mistaken for complete crawls. A
-    pid now used by another process (its start time differs) counts as dead."""
+def reap_dead_runs(session: Session, stale_after: timedelta = RUN_STALE_AFTER) -> int:
+    """Mark as interrupted the runs left `running` by a process that died (killed with
+    SIGKILL, power loss, a machine gone), so they are never mistaken for complete crawls:
+    on this host, a run whose process is gone (a pid now used by another process, with
+    another start time, counts as gone); on any host, a run whose heartbeat is older than
+    `stale_after`."""
     count = 0
     me = socket.gethostname()
+    oldest = utcnow() - stale_after
     for run in session.scalars(select(m.CrawlRun).where(m.CrawlRun.status == RUNNING)):
-        if run.host == me and run.pid is not None and not process.alive(run.pid,
-                                                                         run.pid_started):
-            run.status = INTERRUPTED
-            run.finished_at = utcnow()
-            run.error = "crawl process vanished (killed?)"
+        if run.heartbeat_at is not None and run.heartbeat_at < oldest:
+            _interrupt(run, f"heartbeat stopped (host {run.host}: worker killed or gone?)")
+            count += 1
+        elif run.host == me and run.pid is not None and not process.alive(run.pid,
+                                                                           run.pid_started):
+            _interrupt(run, "crawl process vanished (killed?)")
             count += 1
     return count
+
+
+def _interrupt(run: m.CrawlRun, error: str) -> None:
+    run.status = INTERRUPTED
+    run.finished_at = utcnow()
+    run.error = error
+
+
+def heartbeat_runs(session: Session, run_ids: Iterable[int]) -> None:
+    """Renew the heartbeat of the runs this process drives (those still `running`)."""
+    ids = list(run_ids)
+    if ids:
+        session.execute(update(m.CrawlRun)
+                        .where(m.CrawlRun.id.in_(ids), m.CrawlRun.status == RUNNING)
+                        .values(heartbeat_at=utcnow())
+                        .execution_options(synchronize_session=False))
+
+
+def interrupt_job_runs(session: Session, job_id: int, error: str) -> list[int]:
+    """Mark interrupted the runs still `running` for queue job `job_id` (its worker died);
+    their ids."""
+    out = []
+    for run in session.scalars(select(m.CrawlRun).where(m.CrawlRun.status == RUNNING)):
+        if (run.stats or {}).get("job") == job_id:
+            _interrupt(run, error)
+            out.append(run.id)
+    return out
 
 
 def running_runs(session: Session, site_ids: Iterable[str], max_age: timedelta
                  ) -> list[m.CrawlRun]:
     """The runs still `running` that cover any of `site_ids`. Call reap_dead_runs first:
-    this host's are then alive. Another host's cannot be checked from here; they count
-    while younger than `max_age` (the crawl time limit), so that a host that vanished
-    (a container re-created under a new name) does not block its sites for ever."""
+    this host's and those with a heartbeat are then alive. Another host's without a
+    heartbeat cannot be checked from here; they count while younger than `max_age` (the
+    crawl time limit), so that a host that vanished (a container re-created under a new
+    name) does not block its sites for ever."""
     wanted = set(site_ids)
     me = socket.gethostname()
     oldest = utcnow() - max_age
     return [run for run in session.scalars(
         select(m.CrawlRun).where(m.CrawlRun.status == RUNNING).order_by(m.CrawlRun.id))
-        if wanted & set(run.site_ids or []) and (run.host == me or run.started_at >= oldest)]
+        if wanted & set(run.site_ids or [])
+        and (run.host == me or run.heartbeat_at is not None or run.started_at >= oldest)]
 
 
 def latest_finished_run(session: Session, site_id: str) -> m.CrawlRun | None:

@@ -33,7 +33,7 @@ def site(site_id: str, level: str = "city") -> SiteEntry:
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str,
          factory: sessionmaker[Session]) -> Iterator[tuple[Settings, Path]]:
-    monkeypatch.setattr(jobs, "crawl_command", lambda run_id, settings: [
+    monkeypatch.setattr(jobs, "crawl_command", lambda run_id, settings, max_pages=None: [
         sys.executable, "-m", "tests.service.fake_crawl", "--run-id", str(run_id)])
     monkeypatch.setattr(jobs, "POLL", 0.05)
     monkeypatch.setattr(jobs, "KILL_GRACE", 0.5)

@@ -95,6 +95,43 @@ def test_dead_running_crawls_are_marked_interrupted(factory: sessionmaker[Sessio
         assert repo.latest_finished_run(s, "demo") is None
 
 
+def test_runs_of_another_host_are_judged_by_their_heartbeat(
+        factory: sessionmaker[Session]) -> None:
+    """A worker on another machine: its pid means nothing here, its run's heartbeat does."""
+    stale = timedelta(seconds=60)
+    with factory.begin() as s:
+        repo.upsert_sites(s, [SITE])
+        gone, beating, silent, done = (repo.create_run(s, ["demo"], datetime.now(UTC),
+                                                       heartbeat=True, job_id=7)
+                                       for _ in range(4))
+        for run in (gone, beating, silent, done):
+            run.host, run.pid = "worker-2.example", 2**22 + 12345
+        gone.heartbeat_at = datetime.now(UTC) - stale - timedelta(seconds=1)
+        beating.heartbeat_at = datetime.now(UTC) - stale + timedelta(seconds=5)
+        silent.heartbeat_at = None  # an older kind of run: not judged from here
+        done.status = repo.FINISHED
+        done.heartbeat_at = gone.heartbeat_at
+    with factory.begin() as s:
+        assert repo.reap_dead_runs(s, stale) == 1
+    with factory.begin() as s:
+        got = {r.id: (r.status, r.error) for r in s.scalars(select(m.CrawlRun))}
+        assert got[gone.id][0] == repo.INTERRUPTED and "heartbeat" in (got[gone.id][1] or "")
+        assert got[beating.id][0] == got[silent.id][0] == repo.RUNNING
+        assert got[done.id][0] == repo.FINISHED
+        # The live ones still keep their sites busy (a young run without a heartbeat too).
+        busy = {r.id for r in repo.running_runs(s, ["demo"], timedelta(hours=6))}
+        assert busy == {beating.id, silent.id}
+        # A worker renews its runs' heartbeat; a dead worker's job takes its runs down.
+        repo.heartbeat_runs(s, [beating.id, done.id])
+    with factory.begin() as s:
+        fresh = s.get(m.CrawlRun, beating.id)
+        assert fresh is not None and fresh.heartbeat_at is not None
+        assert fresh.heartbeat_at > datetime.now(UTC) - timedelta(seconds=5)
+        interrupted = repo.interrupt_job_runs(s, 7, "worker gone")
+        assert sorted(interrupted) == sorted([beating.id, silent.id])
+        assert repo.interrupt_job_runs(s, 8, "worker gone") == []
+
+
 def test_sightings_move_only_what_changed(factory: sessionmaker[Session]) -> None:
     """record_sightings writes plain rows and updates only the columns that moved."""
     from checks import items

@@ -1,0 +1,312 @@
+"""`govwatch worker` processes over one PostgreSQL queue (govwatch.queue) on the demo world:
+two workers give exactly the findings of one in-process `govwatch crawl`; a worker killed
+with everything it ran (a machine gone) loses nothing: another retries its site, the run is
+marked interrupted, the findings are the same; the queueing lock; `crawl --enqueue`; a
+report built by another process from the workers' crawl; SQLite with workers enabled is a
+one-line error.
+
+PostgreSQL only (GOVWATCH_TEST_POSTGRES_URL); without it these skip, except under CI, which
+has it and where they must run."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from govwatch.demo.world import AS_OF
+from store.session import make_engine
+from tests.conftest import PG_URL, _reset_postgres
+from tests.e2e.test_jobs import Served, findings, gw, runs, served, setup_db, slow_registry
+
+__all__ = ["served"]  # the module-scoped demo world fixture
+
+pytestmark = pytest.mark.e2e
+
+if not PG_URL and os.environ.get("CI"):
+    raise RuntimeError("CI must set GOVWATCH_TEST_POSTGRES_URL: the worker tests need it")
+needs_pg = pytest.mark.skipif(not PG_URL, reason="govwatch worker needs PostgreSQL "
+                              "(set GOVWATCH_TEST_POSTGRES_URL)")
+
+WAIT = 300.0
+SLOW = "hunan"  # crawled one request every 0.3 s, so that a worker can be killed mid-crawl
+# Fast heartbeats so that a dead worker is noticed in seconds, not a minute.
+WORKERS = """
+[workers]
+enabled = true
+heartbeat_seconds = 1.0
+stalled_seconds = 4.0
+recover_interval_seconds = 1.0
+check_retry_seconds = 1.0
+"""
+
+
+def registry(served: Served) -> str:
+    text_ = slow_registry(served.world, {SLOW})
+    return re.sub(r"delay: 1, concurrency: 1", "delay: 0.3, concurrency: 1", text_)
+
+
+def pg_env(served: Served, name: str, *, workers: bool) -> dict[str, str]:
+    assert PG_URL is not None
+    _reset_postgres(PG_URL)
+    env = setup_db(served, name, PG_URL, registry(served))
+    settings = Path(env["GOVWATCH_SETTINGS"])
+    # One extraction process per crawl: light on a shared machine.
+    text_ = settings.read_text(encoding="utf-8").replace(
+        "[crawler]\n", "[crawler]\nextract_workers = 1\n", 1)
+    settings.write_text(text_ + (WORKERS if workers else ""), encoding="utf-8")
+    return env
+
+
+def query(sql: str) -> list[Any]:
+    assert PG_URL is not None
+    engine = make_engine(PG_URL)
+    with engine.connect() as conn:
+        rows = list(conn.execute(text(sql)))
+    engine.dispose()
+    return rows
+
+
+def queue_busy() -> int:
+    return int(query("SELECT count(*) FROM procrastinate_jobs "
+                     "WHERE status IN ('todo', 'doing')")[0][0])
+
+
+class Worker:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with log.open("wb") as err:
+            self.proc = subprocess.Popen([sys.executable, "-m", "govwatch.cli", "worker"],
+                                         env=env, stdout=subprocess.PIPE, stderr=err,
+                                         text=True)
+
+    def lines(self) -> str:
+        return self.log.read_text(encoding="utf-8")
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        out, _ = self.proc.communicate(timeout=WAIT)
+        return out
+
+
+@pytest.fixture
+def workers() -> Iterator[list[Worker]]:
+    started: list[Worker] = []
+    yield started
+    for worker in started:  # never leave one running
+        if worker.proc.poll() is None:
+            worker.proc.kill()
+            worker.proc.communicate()
+
+
+def wait_for(what: str, condition: Callable[[], Any], crew: list[Worker]) -> Any:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        for worker in crew:
+            if worker.proc.returncode is None and worker.proc.poll() is not None:
+                raise AssertionError(f"a worker exited ({worker.proc.returncode}) before "
+                                     f"{what}: {worker.lines()[-2000:]}")
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def reference(served: Served) -> list[tuple[Any, ...]]:
+    """The findings of one in-process `govwatch crawl` of the same world on PostgreSQL."""
+    if not PG_URL:
+        pytest.skip("govwatch worker needs PostgreSQL (set GOVWATCH_TEST_POSTGRES_URL)")
+    env = pg_env(served, "reference", workers=False)
+    gw(env, "crawl", "--as-of", AS_OF, "--jobs", "1")
+    got = findings(env)
+    assert len(got) >= 70
+    return got
+
+
+def finished_runs_per_site() -> dict[str, int]:
+    assert PG_URL is not None
+    out: dict[str, int] = {}
+    for run in runs(PG_URL):
+        if run.status == "finished":
+            for site in run.site_ids:
+                out[site] = out.get(site, 0) + 1
+    return out
+
+
+@needs_pg
+def test_two_workers_give_exactly_the_single_process_findings(
+        served: Served, reference: list[tuple[Any, ...]], workers: list[Worker]) -> None:
+    env = pg_env(served, "two", workers=True)
+    queued = gw(env, "crawl", "--enqueue", "--as-of", AS_OF).stdout
+    assert "已加入队列: 10 个站点" in queued
+    workers += [Worker(env, served.tmp / f"two-{i}.err") for i in range(2)]
+    wait_for("the queue to empty", lambda: queue_busy() == 0 and len(finished_runs_per_site())
+             == 10, workers)
+    logs = [w.lines() for w in workers]
+    outs = [w.stop() for w in workers]
+    assert all(w.proc.returncode == 0 for w in workers), logs
+    assert all("已停止" in out for out in outs)
+    # Both took jobs; one line per job (crawl and checks of each site).
+    crawled = [re.findall(r"crawl of (\S+) finished", log) for log in logs]
+    assert all(crawled) and sorted(s for c in crawled for s in c) == sorted(
+        {s for c in crawled for s in c}) and len({s for c in crawled for s in c}) == 10
+    assert sum(log.count("checks of") for log in logs) == 10
+    assert finished_runs_per_site() == dict.fromkeys(finished_runs_per_site(), 1)
+    assert findings(env) == reference
+    # The check pass and the reports read only the database: another process builds the
+    # report from what the workers stored.
+    out = served.tmp / "report"
+    proc = gw(env, "report", "monthly", "--period", "2026-11", "--format", "html", "--out",
+              str(out))
+    assert proc.returncode == 0
+    html = next(out.rglob("*.html")).read_text(encoding="utf-8")
+    assert "永州" in html and "湖南" in html
+
+
+@needs_pg
+def test_a_worker_gone_with_its_crawl_loses_nothing(
+        served: Served, reference: list[tuple[Any, ...]], workers: list[Worker]) -> None:
+    env = pg_env(served, "killed", workers=True)
+    gw(env, "crawl", "--enqueue", "--as-of", AS_OF)
+    workers += [Worker(env, served.tmp / f"killed-{i}.err") for i in range(2)]
+    assert PG_URL is not None
+
+    victim_run = wait_for(f"{SLOW}'s crawl to be under way", running_run_of(SLOW, 6),
+                          workers)
+    with open(f"/proc/{victim_run.pid}/stat", encoding="ascii") as f:
+        parent = int(f.read().rsplit(")", 1)[1].split()[1])
+    victim = next(w for w in workers if w.proc.pid == parent)
+    survivor = next(w for w in workers if w is not victim)
+    # The machine is gone: the worker and the crawl process (and its extraction workers, one
+    # process group) die at once, nobody writes anything.
+    os.killpg(victim_run.pid, signal.SIGKILL)
+    victim.proc.kill()
+    victim.proc.communicate()
+    wait_for("the survivor to finish every site", lambda: queue_busy() == 0
+             and len(finished_runs_per_site()) == 10, [survivor])
+    log = survivor.lines()
+    survivor.stop()
+    assert survivor.proc.returncode == 0
+    statuses = {r.id: (r.status, r.error) for r in runs(PG_URL)}
+    status, error = statuses[victim_run.id]
+    # On this host the crawl's pid is seen gone first; from another host, the run's stopped
+    # heartbeat says it (tests/store/test_store.py).
+    assert status == "interrupted" and ("vanished" in (error or "")
+                                        or "heartbeat" in (error or "")), statuses
+    assert re.search(rf"\(govwatch.crawl_site of {SLOW}\) stalled: its worker stopped "
+                     "beating; requeued", log), log[-3000:]
+    assert re.search(rf"crawl of {SLOW} finished \(run #\d+, \d+ pages, attempt 2\)", log)
+    # Each site has one complete crawl; the findings are those of the clean run.
+    assert finished_runs_per_site() == dict.fromkeys(finished_runs_per_site(), 1)
+    assert len(finished_runs_per_site()) == 10
+    assert findings(env) == reference
+
+
+def running_run_of(site: str, seconds: float) -> Callable[[], Any]:
+    """Condition: a run of `site` has been running for `seconds` (its crawl process has
+    started and is crawling: the slow site takes about 15 s more)."""
+    def check() -> Any:
+        for run in runs(PG_URL or ""):
+            if site in run.site_ids and run.status == "running" and run.pid and (
+                    datetime.now(UTC) - run.started_at).total_seconds() >= seconds:
+                return run
+        return None
+    return check
+
+
+@needs_pg
+def test_sigterm_interrupts_the_crawl_and_requeues_its_job(served: Served,
+                                                            workers: list[Worker]) -> None:
+    env = pg_env(served, "sigterm", workers=True)
+    gw(env, "crawl", "--enqueue", "--site", SLOW, "--as-of", AS_OF)
+    workers.append(Worker(env, served.tmp / "sigterm.err"))
+    run = wait_for(f"{SLOW}'s crawl to be under way", running_run_of(SLOW, 6), workers)
+    out = workers[0].stop()
+    log = workers[0].lines()
+    assert workers[0].proc.returncode == 0 and "已停止" in out, log[-2000:]
+    assert "正在停止" in log and f"crawl of {SLOW} interrupted (run #{run.id}, attempt 1)" in log
+    assert {r.id: r.status for r in runs(PG_URL or "")} == {run.id: "interrupted"}
+    # The job is back in the queue for any worker, the site still locked to one at a time;
+    # the worker left the cluster.
+    assert query("SELECT status, attempts, lock FROM procrastinate_jobs") == [
+        ("todo", 1, f"site:{SLOW}")]
+    assert query("SELECT count(*) FROM procrastinate_workers") == [(0,)]
+
+
+@needs_pg
+def test_serve_nightly_crawl_enqueues_when_workers_are_enabled(served: Served) -> None:
+    from core.settings import load_settings
+    from govwatch import jobs
+    from store.session import session_factory
+
+    env = pg_env(served, "nightly", workers=True)
+    settings = load_settings(env["GOVWATCH_SETTINGS"])
+    engine = make_engine(PG_URL or "")
+    jobs.install(jobs.Runtime(settings, session_factory(engine)))
+    try:
+        report = jobs.crawl_all()
+        again = jobs.crawl_all()  # the next night, before any worker ran: nothing doubled
+    finally:
+        jobs.install(None)
+        engine.dispose()
+    assert len(report.queued) == 10 and not report.runs and not report.skipped
+    assert again.queued == [] and len(again.skipped) == 10
+    assert "已加入队列: 0 个站点（已在队列中而跳过 10）" in again.line()
+    assert query("SELECT count(*) FROM procrastinate_jobs") == [(10,)]
+    assert runs(PG_URL or "") == []  # nothing crawled in-process
+
+
+@needs_pg
+def test_enqueue_is_refused_for_a_site_already_queued(served: Served) -> None:
+    env = pg_env(served, "lock", workers=True)
+    first = gw(env, "crawl", "--enqueue", "--site", "yongzhou", "--site", "govcn").stdout
+    assert "已加入队列: 2 个站点的抓取任务（" in first
+    again = gw(env, "crawl", "--enqueue").stdout
+    assert "已加入队列: 8 个站点的抓取任务，2 个站点已在队列中而跳过" in again
+    jobs = query("SELECT args->>'site_id', lock, queueing_lock, priority FROM "
+                 "procrastinate_jobs WHERE status = 'todo' ORDER BY id")
+    assert len(jobs) == 10
+    by_site = {site: (lock, qlock, priority) for site, lock, qlock, priority in jobs}
+    assert by_site["yongzhou"][:2] == ("site:yongzhou", "crawl:yongzhou")
+    assert by_site["govcn"][2] > by_site["hunan"][2] > by_site["yongzhou"][2]  # portals first
+    # Mistakes are one line each.
+    proc = gw(env, "crawl", "--enqueue", "--jobs", "2", ok=False)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "--jobs" in proc.stderr
+    proc = gw(env, "crawl", "--enqueue", "--site", "nowhere", ok=False)
+    assert proc.returncode == 1 and "nowhere" in proc.stderr
+
+
+@needs_pg
+def test_without_workers_enabled_enqueue_and_worker_are_errors(served: Served) -> None:
+    env = pg_env(served, "disabled", workers=False)
+    for args in (("crawl", "--enqueue"), ("worker",)):
+        proc = gw(env, *args, ok=False)
+        assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+        assert "[workers] enabled = true" in proc.stderr
+
+
+def test_sqlite_with_workers_enabled_is_a_one_line_error(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.toml"
+    settings.write_text(f'database_url = "sqlite:///{tmp_path}/g.db"\n{WORKERS}',
+                        encoding="utf-8")
+    env = dict(os.environ, GOVWATCH_SETTINGS=str(settings))
+    env.pop("GOVWATCH_DATABASE_URL", None)
+    for args in (("crawl",), ("worker",), ("init",)):
+        proc = subprocess.run([sys.executable, "-m", "govwatch.cli", *args], env=env,
+                              capture_output=True, text=True, timeout=WAIT)
+        assert proc.returncode == 1
+        assert proc.stderr.count("\n") == 1 and "需要 PostgreSQL" in proc.stderr
+        assert "sqlite" in proc.stderr
