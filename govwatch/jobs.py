@@ -13,7 +13,10 @@ traceback (by APScheduler) and the scheduler carries on with the next run.
   crawl process stops by itself if serve dies (store.process).
   Each crawl that finishes is checked at once (checks.runner.run_checks) and its new veto
   findings announced (govwatch.notify). On shutdown, crawls not started are skipped and
-  running ones get SIGTERM: they write what they hold and end `interrupted`.
+  running ones get SIGTERM: they write what they hold and end `interrupted`. The process
+  driving the crawls renews each run's heartbeat (crawl_runs.heartbeat_at), so that another
+  host can tell when it died. With `[workers] enabled`, it only queues one job per site for
+  the `govwatch worker` processes (govwatch.queue), which run `crawl_sites` for one site.
 - probe_all: one availability probe of every home page (crawler.probe).
 - repost_watch: the hourly repost watch (govwatch.watch).
 - report_monthly / report_quarterly / report_annual: the reports of the period just ended,
