@@ -2,12 +2,13 @@
 
     python bench/accuracy.py [--out DIR]
 
-Builds the demo world, serves it on loopback, runs `govwatch init`, `sites import` and
-`crawl --as-of <the world's instant>` exactly as a user would (SQLite in a temp dir), then
-compares the stored findings with the ones the world planted (expected.json, computed by the
-generator from what it planted) and prints, per check: expected, reported, true positives,
-precision and recall; plus the severity agreement for checks whose severity depends on the
-site (veto or deduct). It prints figures and asserts nothing; the e2e tests assert.
+Builds the demo world, serves it on loopback, runs `govwatch init`, `sites import`, the demo's
+probe pass (govwatch.demo.probes) and `crawl --as-of <the world's instant>` as `govwatch demo`
+does (SQLite in a temp dir), then compares the stored findings with the ones the world planted
+(expected.json, computed by the generator from what it planted) and prints, per check:
+expected, reported, true positives, precision and recall; plus the severity agreement for
+checks whose severity depends on the site (veto or deduct). It prints figures and asserts
+nothing; the e2e tests assert.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core.settings import load_settings  # noqa: E402
+from govwatch.demo.probes import probe_demo_sites  # noqa: E402
 from govwatch.demo.run import demo_settings_text  # noqa: E402
 from govwatch.demo.server import DemoServer  # noqa: E402
 from govwatch.demo.world import AS_OF, build_world  # noqa: E402
@@ -60,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         gw(env, "init")
         gw(env, "sites", "import", str(world.registry_path))
         started = time.monotonic()
+        probe_demo_sites(load_settings(settings), datetime.fromisoformat(AS_OF))
         summary = gw(env, "crawl", "--quiet", "--as-of", AS_OF).strip()
         seconds = time.monotonic() - started
         rows = [json.loads(line) for line in
@@ -82,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
     pages = expected["pages"]
     n_pages = sum(len(v) for v in pages.values()) if isinstance(pages, dict) else len(pages)
-    print(f"demo world: {n_pages} pages; crawl + checks {seconds:.1f} s; {summary}")
+    print(f"demo world: {n_pages} pages; probes + crawl + checks {seconds:.1f} s; {summary}")
     print(f"{'check':32} {'expected':>8} {'reported':>8} {'TP':>5} {'precision':>9} "
           f"{'recall':>7}")
     all_ok = True

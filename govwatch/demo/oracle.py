@@ -153,3 +153,17 @@ def judge(
         if lapse:
             verdict.add((repost.site, "repost.lapse", repost.source_url, repost.page), "deduct")
     return verdict
+
+
+# Certificate modes of govwatch.demo.tls that fail a browser or are about to: "expiring" ends 25
+# days after the world's instant (within the 30 days of https.missing), "wrong-host" names
+# another host. "" is a site without HTTPS at all.
+_HTTPS_FAULTS = frozenset({"", "expiring", "wrong-host"})
+
+
+def https_missing(tls: str) -> bool:
+    """Whether a site served with HTTPS set up as `tls` (SiteSpec.tls) raises https.missing:
+    no HTTPS, a certificate that does not verify for the host, or one expiring within 30 days
+    of the world's instant; a valid certificate for the host says nothing."""
+    return tls in _HTTPS_FAULTS
+

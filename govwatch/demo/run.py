@@ -1,7 +1,8 @@
 """`govwatch demo`: the whole pipeline, offline, on the bundled sample site cluster.
 
 Builds the demo world into DIR, serves it on loopback (the crawler reaches the realistic
-.gov.cn host names through `connect_to`), then runs init -> sites import -> crawl -> checks ->
+.gov.cn host names through `connect_to`; four sites over HTTPS with certificates of a demo CA),
+then runs init -> sites import -> a probe pass (govwatch.demo.probes) -> crawl -> checks ->
 HTML report exactly as a user would, against a SQLite database in DIR, and prints the next
 steps, each of which works as printed. With `--serve` it keeps the demo sites up and serves
 the dashboard too, with a demo supervisor and a demo webmaster account: a page of the world
@@ -18,6 +19,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from govwatch.demo.server import DemoServer
 from govwatch.demo.world import World, build_world, connect_to_map
@@ -47,6 +49,13 @@ def demo_settings_text(world: World, port: int, db_url: str, *, dashboard: bool 
     lines += [
         f"{json.dumps(host)} = {json.dumps(target)}" for host, target in sorted(mapping.items())
     ]
+    ca_file = Path(world.root) / "tls" / "ca.pem"  # the demo CA, written by DemoServer
+    if ca_file.is_file():  # the probe verifies the demo sites' certificates against it
+        lines += ["", "[probe]", f"ca_file = {json.dumps(str(ca_file))}"]
+    # The demo takes one probe per site (for https.missing); availability is judged on a week
+    # of probes (20 a day), which the demo does not have: without this every site would get
+    # the "too few probes to judge" notice.
+    lines += ["", '[checks."availability.unreachable"]', "enabled = false"]
     if dashboard:  # plain http on loopback; no nightly jobs
         lines += ["", "[web]", f"secret_key = {json.dumps(secrets.token_hex(24))}",
                   "cookie_secure = false", "", "[scheduler]", "enabled = false"]
@@ -128,9 +137,10 @@ def add_demo_users(settings_url: str) -> None:
 
 def run_demo(command: Callable[[list[str]], int], out: Path, as_of: str | None = None,
              keep_serving: bool = False, host: str = "127.0.0.1", port: int = 8000) -> int:
-    """Serve the demo world, then run `govwatch init`, `sites import` and `crawl` on it through
-    `command` (the command line's own entry point, handed down so that the demo, which the
-    command line runs, never imports it back) and write the findings report."""
+    """Serve the demo world, then run `govwatch init`, `sites import`, a probe pass
+    (govwatch.demo.probes) and `crawl` on it through `command` (the command line's own entry
+    point, handed down so that the demo, which the command line runs, never imports it back)
+    and write the findings report."""
     import os
 
     out = out.resolve()
@@ -151,18 +161,22 @@ def run_demo(command: Callable[[list[str]], int], out: Path, as_of: str | None =
         print(f"示例站点群已在 127.0.0.1:{world_port} 上提供（{len(world.hosts)} 个主机）",
               file=sys.stderr)
         as_of = as_of or DEMO_AS_OF
-        for argv in (
-            ["init"],
-            ["sites", "import", str(world.registry_path)],
-            ["crawl", "--as-of", as_of],
-        ):
+        for argv in (["init"], ["sites", "import", str(world.registry_path)]):
             code = command(argv)
             if code != 0:
                 return code
         from core.settings import load_settings
+        from govwatch.demo.probes import probe_demo_sites
         from reports.site_report import write_findings_report
 
         settings = load_settings()
+        moment = datetime.fromisoformat(as_of)
+        if moment.tzinfo is None:  # as `crawl --as-of` reads it: in the settings' timezone
+            moment = moment.replace(tzinfo=ZoneInfo(settings.timezone))
+        probe_demo_sites(settings, moment)
+        code = command(["crawl", "--as-of", as_of])
+        if code != 0:
+            return code
         index = write_findings_report(settings, out / "report", as_of=datetime.fromisoformat(as_of))
         print(f"演示完成，报告: {index}")
         dashboard = f"http://{host}:{port}/"

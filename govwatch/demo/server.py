@@ -22,6 +22,8 @@ import hashlib
 import json
 import select
 import socket
+import socketserver
+import ssl
 import threading
 import time
 from collections.abc import Iterable
@@ -129,12 +131,20 @@ class _Handler(BaseHTTPRequestHandler):
             pass
         finally:
             self.server.demo._track(self.connection, add=False)
+            if self.tls_host is not None:  # the TLS socket the tunnel made is ours to close
+                with contextlib.suppress(OSError):
+                    self.connection.close()
 
     def handle(self) -> None:
         try:
             super().handle()
         except (OSError, ValueError):
             self.close_connection = True
+
+    tls_host: str | None = None  # set once a CONNECT tunnel to this host went TLS
+
+    def do_CONNECT(self) -> None:
+        self.server.demo._connect(self)
 
     def do_GET(self) -> None:
         self.server.demo._serve(self, head=False)
@@ -184,6 +194,15 @@ class DemoServer:
         self._connections: set[socket.socket] = set()
         self._rate_limited: set[tuple[str, str]] = set()
         self._httpd: _Server | None = None
+        tls_hosts = {h: spec["tls"] for h, spec in self._hosts.items() if spec.get("tls")}
+        self._tls: dict[str, ssl.SSLContext] = {}
+        self.ca_file: Path | None = None
+        if tls_hosts:
+            from govwatch.demo.tls import make_certificates
+
+            certificates = make_certificates(Path(world.root) / "tls", tls_hosts,
+                                             datetime.fromisoformat(table["as_of"]))
+            self._tls, self.ca_file = certificates.contexts, certificates.ca_file
         self._thread: threading.Thread | None = None
         self.port = 0
 
@@ -247,9 +266,44 @@ class DemoServer:
 
     # -- requests --------------------------------------------------------------------------
 
+    def _connect(self, handler: _Handler) -> None:
+        """A CONNECT tunnel (how proxied clients reach https:// URLs): for a host served
+        over HTTPS, answer 200 and speak TLS with the host's certificate on the same
+        connection, then HTTP in origin form; any other target is refused (502), like a host
+        with nothing listening on port 443."""
+        handler.close_connection = True
+        host, _, port = handler.path.rpartition(":")
+        host = host.strip("[]").lower().rstrip(".")
+        context = self._tls.get(host)
+        with self._lock:
+            self.request_log.append(("CONNECT", host, handler.path))
+        if context is None or port != "443" or handler.tls_host is not None:
+            self._plain(handler, 502, f"no HTTPS at {handler.path}\n", False,
+                        [("Connection", "close")])
+            return
+        handler.send_response(200, "Connection established")
+        handler.end_headers()
+        handler.wfile.flush()
+        try:
+            tls = context.wrap_socket(handler.connection, server_side=True)
+        except (OSError, ValueError):
+            return  # the client refused our certificate (the wrong-host site) or went away
+        self._track(handler.connection, add=False)
+        self._track(tls, add=True)
+        handler.connection = handler.request = tls
+        handler.rfile = tls.makefile("rb")
+        handler.wfile = socketserver._SocketWriter(tls)  # type: ignore[attr-defined]
+        handler.tls_host = host
+        handler.close_connection = False
+
     def _route(self, handler: _Handler) -> tuple[str, str, str] | None:
         """(host, path, query) of the request, or None when it names no host."""
         target = handler.path
+        if handler.tls_host is not None:  # inside a tunnel: the tunnel's host, origin form
+            if not target.startswith("/"):
+                return None
+            path, _, query = target.split("#", 1)[0].partition("?")
+            return handler.tls_host, path, query
         if target.lower().startswith(("http://", "https://")):
             try:
                 parts = urlsplit(target)
@@ -295,7 +349,8 @@ class DemoServer:
             self._send_file(handler, found, head)
             return
         if not path.endswith("/") and path + "/" in files:
-            location = f"http://{host}{raw_path}/" + (f"?{query}" if query else "")
+            scheme = "https" if handler.tls_host is not None else "http"
+            location = f"{scheme}://{host}{raw_path}/" + (f"?{query}" if query else "")
             self._redirect(handler, 301, location, head)
             return
         unknown = spec["unknown"]

@@ -55,10 +55,17 @@ class SiteSpec:
     topics: str = "gov"  # topic pool: gov | national | fgw | qx
     id_base: int = 1000  # first article number (TRS/simple ids, Hanweb art ids)
     col_base: int = 1000  # first Hanweb column id
+    # HTTPS (see govwatch.demo.tls): "" none (plain HTTP only), else the certificate's mode;
+    # a site with HTTPS is registered and linked as https:// (and still answers on http://).
+    tls: str = ""
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}/"
+        return f"{self.scheme}://{self.host}/"
 
     @property
     def shown_name(self) -> str:
@@ -126,6 +133,7 @@ SITES: tuple[SiteSpec, ...] = (
         operator="湖南省发展和改革委员会信息中心",
         topics="fgw",
         id_base=2031500,
+        tls="valid",
     ),
     SiteSpec(
         id="hnqx",
@@ -147,6 +155,7 @@ SITES: tuple[SiteSpec, ...] = (
         list_date="cn",
         topics="qx",
         id_base=88410,
+        tls="wrong-host",
     ),
     SiteSpec(
         id="changsha",
@@ -247,6 +256,7 @@ SITES: tuple[SiteSpec, ...] = (
         unknown="soft404-text",
         header_name="醴陵政务网",
         id_base=301500,
+        tls="expiring",
     ),
     SiteSpec(
         id="jianghua",
@@ -267,6 +277,7 @@ SITES: tuple[SiteSpec, ...] = (
         charset="gbk",
         list_date="slash",
         id_base=56700,
+        tls="valid",
     ),
 )
 
@@ -394,7 +405,7 @@ PLANTS: tuple[Plant, ...] = (
     ),
     # Unknown path on the host whose unknown paths answer 200 + 页面不存在.
     Plant(
-        "http://www.liling-demo.gov.cn/zwgk/tzgg/show.jsp",
+        "https://www.liling-demo.gov.cn/zwgk/tzgg/show.jsp",
         "soft404-text",
         (
             Placement(
@@ -407,7 +418,7 @@ PLANTS: tuple[Plant, ...] = (
     ),
     # Unknown path on the host whose unknown paths answer 200 with one generic page.
     Plant(
-        "http://www.hnqx-demo.org.cn/qxfw/ybcp.aspx",
+        "https://www.hnqx-demo.org.cn/qxfw/ybcp.aspx",
         "soft404-likeness",
         (Placement("hnqx", "article:news:1", "/qxfw/ybcp.aspx", text="天气预报产品查询"),),
     ),
@@ -417,7 +428,7 @@ PLANTS: tuple[Plant, ...] = (
         (Placement("govcn", "article:news:3", "/fuwu/bmfw/index.htm", text="便民服务"),),
     ),
     Plant(
-        "http://fgw.hunan-demo.gov.cn/xxgk/ghjh/2020/",
+        "https://fgw.hunan-demo.gov.cn/xxgk/ghjh/2020/",
         "redirect-404",
         (Placement("hnfgw", "home", "/xxgk/ghjh/2020/", text="“十三五”规划专栏"),),
     ),
@@ -455,7 +466,7 @@ PLANTS: tuple[Plant, ...] = (
         ),
     ),
     Plant(
-        "http://www.jianghua-demo.gov.cn/css/skin2018.css",
+        "https://www.jianghua-demo.gov.cn/css/skin2018.css",
         "stylesheet-404",
         (Placement("jianghua", "home", "/css/skin2018.css", kind="css"),),
     ),

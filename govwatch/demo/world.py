@@ -90,10 +90,11 @@ CHECKS_ISSUE3 = (
     "meta.source-missing",
     "repost.lapse",
 )
-# Issue 12 (content, interaction, service); https.missing judges probes, which a crawl of the
-# demo world does not make, so it is tested on loopback TLS servers instead.
+# Issue 12 (content, interaction, service, HTTPS); https.missing judges the home-page probe
+# the demo takes before crawling (govwatch.demo.probes) of sites served over HTTPS or not.
 CHECKS_ISSUE12 = (
     *texts.CHECKS_ISSUE12_TEXT,
+    "https.missing",
     "content.commercial-ads",
     "content.fake-dates",
     "interaction.unanswered",
@@ -291,7 +292,7 @@ def _site_seed(site_id: str) -> int:
 
 
 def _abs(spec: SiteSpec, path: str) -> str:
-    return f"http://{spec.host}{path}"
+    return f"{spec.scheme}://{spec.host}{path}"
 
 
 def _conac_id(spec: SiteSpec) -> str:
@@ -1266,6 +1267,8 @@ def _behaviours(
         else:
             unknown = {"status": 404, "body": f"{host}/404.html"}
         hosts[host] = {"site": spec.id, "charset": spec.charset, "unknown": unknown, "paths": paths}
+        if spec.tls:  # served over HTTPS too (govwatch.demo.tls)
+            hosts[host]["tls"] = spec.tls
     # Planted behaviours (everything else is a file or an unknown path).
     govcn, hunan, hnfgw = sites["govcn"].spec, sites["hunan"].spec, sites["hnfgw"].spec
     hosts[govcn.host]["paths"].update(
@@ -1339,6 +1342,7 @@ def _behaviours(
     table = {
         "version": 1,
         "last_modified": LAST_MODIFIED,
+        "as_of": AS_OF,  # the world's instant: certificate validity is set around it
         "refused_hosts": [REFUSED_HOST],
         "hosts": hosts,
     }
@@ -1552,6 +1556,9 @@ def _expected(
     verdict = oracle.judge(*facts)
     findings |= verdict.findings
     severities.update(verdict.severities)
+    for site in sites.values():
+        if oracle.https_missing(site.spec.tls):
+            findings.add((site.spec.id, "https.missing", site.spec.url, site.spec.url))
     text_findings = _text_findings(sites)
     findings |= set(text_findings)
     severities.update({key: sev for key, sev in text_findings.items() if sev})

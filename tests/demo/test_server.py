@@ -20,11 +20,12 @@ import lxml.html
 import pytest
 
 from govwatch.demo.server import DemoServer
-from govwatch.demo.sites import HEAD403_URL, HEAD405_URL, RATE_LIMITED_URL
+from govwatch.demo.sites import HEAD403_URL, HEAD405_URL, RATE_LIMITED_URL, SITES
 from govwatch.demo.world import World, connect_to_map
 from tests.demo.helpers import fetch
 
 HUNAN = "http://www.hunan-demo.gov.cn/"
+_HTTPS_HOSTS = {spec.host for spec in SITES if spec.tls}  # registered and linked as https://
 
 
 def follow(
@@ -67,7 +68,8 @@ def all_pages(world: World) -> Iterator[tuple[str, str]]:
             if name == "index.html" or name.endswith("/index.html"):
                 name = name[: -len("index.html")]
             text = data.decode("gb18030" if "jianghua" in host else "utf-8")
-            yield f"http://{host}/{name}", text
+            scheme = "https" if host in _HTTPS_HOSTS else "http"
+            yield f"{scheme}://{host}/{name}", text
 
 
 def page_links(url: str, html: str) -> set[str]:

@@ -14,6 +14,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from core.settings import load_settings
+from govwatch.demo.probes import probe_demo_sites
 from govwatch.demo.run import demo_settings_text
 from govwatch.demo.server import DemoServer
 from govwatch.demo.world import AS_OF, World, build_world
@@ -78,10 +81,13 @@ def crawled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
                          GOVWATCH_DATABASE_URL=db_url)
         run_gw(yield_env, "init")
         run_gw(yield_env, "sites", "import", str(world.registry_path))
+        # The demo's probe pass (https.missing judges it), as `govwatch demo` makes it.
+        probe_demo_sites(load_settings(settings), datetime.fromisoformat(AS_OF))
+        probed = len(server.request_log)
         # One crawl process: "every URL once" is per process (with --jobs N a home page that
         # sites of other groups link to is asked once by each; tests/e2e/test_jobs.py).
         proc = run_gw(yield_env, "crawl", "--as-of", AS_OF, "--jobs", "1")
-        requests = list(server.request_log)
+        requests = list(server.request_log[probed:])  # the crawl's requests
         yield Crawled(yield_env, world, expected, requests, proc.stdout)
 
 
@@ -278,7 +284,6 @@ def test_changing_thresholds_in_settings_changes_the_findings(crawled: Crawled) 
 def test_checks_that_rebuild_snapshots_find_the_same(crawled: Crawled) -> None:
     """checks.runner keeps pass 1's snapshots only up to a page budget and rebuilds the rest
     from the database for pass 2: with no budget at all the findings must not change."""
-    from datetime import datetime
 
     from checks.runner import run_checks
     from core.settings import load_settings
