@@ -9,10 +9,13 @@ Corpus groups (each optional):
   (UTF-8 and GBK); built into a temporary directory unless `--demo DIR` names a built one.
 
 CPU time (time.process_time) is measured, not wall time: the machine is shared. Each group is
-timed `--rounds` times and the fastest round is reported.
+timed `--rounds` times and the fastest round is reported. `--content both` times every round
+with the content checks' extraction on and off (`[crawler] content_extraction`), alternately,
+and prints both and what the content extraction costs.
 
     PYTHONPATH=$PWD python bench/extract.py
     PYTHONPATH=$PWD python bench/extract.py --groups bench --rounds 5 --profile 30
+    PYTHONPATH=$PWD python bench/extract.py --content both --rounds 5
 """
 
 from __future__ import annotations
@@ -91,14 +94,21 @@ def corpus(args: argparse.Namespace) -> list[Page]:
 ROW: dict[str, object] = {}
 
 
-def time_group(pages: list[Page], rounds: int) -> float:
-    """Fastest round's CPU seconds for analysing every page once."""
-    best = float("inf")
+def time_round(pages: list[Page], content: bool) -> float:
+    """CPU seconds for analysing every page once."""
+    start = time.process_time()
+    for _, url, body, charset in pages:
+        analyse(url, body, charset, ROW, content=content)
+    return time.process_time() - start
+
+
+def time_group(pages: list[Page], rounds: int, modes: tuple[bool, ...]) -> dict[bool, float]:
+    """Fastest round's CPU seconds per content mode; the modes alternate round by round, so
+    that a change in the machine's load touches both alike."""
+    best = dict.fromkeys(modes, float("inf"))
     for _ in range(rounds):
-        start = time.process_time()
-        for _, url, body, charset in pages:
-            analyse(url, body, charset, ROW)
-        best = min(best, time.process_time() - start)
+        for content in modes:
+            best[content] = min(best[content], time_round(pages, content))
     return best
 
 
@@ -110,6 +120,8 @@ def main() -> int:
     parser.add_argument("--real", default="/work/shared/realpages/pages")
     parser.add_argument("--demo", default="", help="a built demo world (default: build one)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--content", choices=("on", "off", "both"), default="on",
+                        help="content checks' extraction on, off, or both alternately")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="also profile one round and print the top N functions by self time")
     args = parser.parse_args()
@@ -118,24 +130,30 @@ def main() -> int:
     if not pages:
         print("no pages found", file=sys.stderr)
         return 1
+    modes = {"on": (True,), "off": (False,), "both": (True, False)}[args.content]
     for _, url, body, charset in pages[:50]:  # warm-up: imports, regex compilation
-        analyse(url, body, charset, ROW)
+        analyse(url, body, charset, ROW, content=modes[0])
 
-    print(f"{'group':<6} {'pages':>6} {'kB/page':>8} {'ms/page':>8} {'pages/s':>8}")
+    print(f"{'group':<6} {'content':>7} {'pages':>6} {'kB/page':>8} {'ms/page':>8} "
+          f"{'pages/s':>8}")
     for group in ("bench", "real", "demo"):
         selected = [page for page in pages if page[0] == group]
         if not selected:
             continue
-        seconds = time_group(selected, args.rounds)
+        best = time_group(selected, args.rounds, modes)
         kb = sum(len(page[2]) for page in selected) / len(selected) / 1024
-        print(f"{group:<6} {len(selected):>6} {kb:>8.1f} {seconds / len(selected) * 1000:>8.3f}"
-              f" {len(selected) / seconds:>8.0f}")
+        for content, seconds in best.items():
+            print(f"{group:<6} {'on' if content else 'off':>7} {len(selected):>6} {kb:>8.1f} "
+                  f"{seconds / len(selected) * 1000:>8.3f} {len(selected) / seconds:>8.0f}")
+        if len(best) == 2:
+            print(f"{group:<6} content extraction costs {best[True] / best[False] - 1:+.1%} CPU "
+                  f"per page; pages/s with it on: {best[False] / best[True] - 1:+.1%}")
 
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()
         for _, url, body, charset in pages:
-            analyse(url, body, charset, ROW)
+            analyse(url, body, charset, ROW, content=modes[0])
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
     return 0

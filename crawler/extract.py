@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -139,8 +140,10 @@ def _script_fragments(
     return fragments
 
 
-def extract(url: str, html: str) -> PageFacts:
-    """Facts of one HTML page. Never raises on any input string; garbage gives empty facts."""
+def extract(url: str, html: str, *, content: bool = True) -> PageFacts:
+    """Facts of one HTML page. Never raises on any input string; garbage gives empty facts.
+    `content=False` leaves out the facts of the content checks (`[crawler]
+    content_extraction`): spam signals, the scanned text, ads, messages, guide labels."""
     root = _parse(html)
     if root is None:
         return PageFacts(url=url)
@@ -202,7 +205,21 @@ def extract(url: str, html: str) -> PageFacts:
     pages = find_pages(root, anchors, url)
     has_title = bool(title or meta.get("articletitle") or any(headings))
     guide = is_guide(title, headings)
-    content = scan_text(visible)
+    # The content checks' facts (issue 12), unless switched off ([crawler] content_extraction).
+    extras: dict[str, Any] = {}
+    if content:
+        scanned = scan_text(visible)
+        extras = {
+            "ad_labels": find_ad_labels(root, visible),
+            "messages": find_messages(root, visible, resolve),
+            "guide_labels": find_guide_labels(root) if guide else (),
+            "spam": find_spam(root, html, url, resolve, anchors, written),
+            "text": scanned.text,
+            "personal": scanned.personal,
+            "traditional": scanned.traditional,
+            "traditional_count": scanned.traditional_count,
+            "cjk_count": scanned.cjk_count,
+        }
 
     return PageFacts(
         url=url,
@@ -240,17 +257,8 @@ def extract(url: str, html: str) -> PageFacts:
             meta,
         ),
         content_length=content_length(walk, visible),
-        # -- issue 12 group (crawler.extras) --
-        ad_labels=find_ad_labels(root, visible),
-        messages=find_messages(root, visible, resolve),
         guide=guide,
-        guide_labels=find_guide_labels(root) if guide else (),
-        spam=find_spam(root, html, url, resolve, anchors, written),
-        text=content.text,
-        personal=content.personal,
-        traditional=content.traditional,
-        traditional_count=content.traditional_count,
-        cjk_count=content.cjk_count,
+        **extras,
     )
 
 

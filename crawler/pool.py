@@ -95,10 +95,12 @@ def verdict_of(facts: PageFacts, encoding: str) -> Verdict:
 
 
 def analyse(url: str, body: bytes, charset: str | None,
-            row: dict[str, Any] | None = None) -> tuple[Verdict, PageRecord | None]:
-    """Pure: the verdict on one HTML body and, given its page row, its record to store."""
+            row: dict[str, Any] | None = None, *, content: bool = True
+            ) -> tuple[Verdict, PageRecord | None]:
+    """Pure: the verdict on one HTML body and, given its page row, its record to store
+    (`content`: extract the content checks' facts too; crawler.extract.extract)."""
     text, encoding = extract.decode_html(body, charset)
-    facts = extract.extract(url, text)
+    facts = extract.extract(url, text, content=content)
     verdict = verdict_of(facts, encoding)
     if row is None:
         return verdict, None
@@ -114,7 +116,7 @@ def analyse(url: str, body: bytes, charset: str | None,
 # -- the worker process ------------------------------------------------------------------
 
 
-def _worker_main(conn: Connection, target: StoreTarget | None) -> None:
+def _worker_main(conn: Connection, target: StoreTarget | None, content: bool = True) -> None:
     # Ctrl-C goes to the whole foreground process group; only the crawl process handles it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     writer = _BatchWriter(target) if target is not None else None
@@ -128,7 +130,7 @@ def _worker_main(conn: Connection, target: StoreTarget | None) -> None:
                 break
             _, task, url, body, charset, row = message
             try:
-                verdict, record = analyse(url, body, charset, row)
+                verdict, record = analyse(url, body, charset, row, content=content)
             except Exception as exc:  # extract() never raises; this is a bug, not a page
                 conn.send_bytes(pickle.dumps(("failed", task, f"{type(exc).__name__}: {exc}")))
                 continue
@@ -207,10 +209,10 @@ class _Worker:
 
     def __init__(self, index: int, target: StoreTarget | None,
                  context: Any, on_message: Callable[[_Worker, tuple[Any, ...]], None],
-                 on_death: Callable[[_Worker], None]) -> None:
+                 on_death: Callable[[_Worker], None], content: bool = True) -> None:
         self.index = index
         self.conn, child = context.Pipe(duplex=True)
-        self.process = context.Process(target=_worker_main, args=(child, target),
+        self.process = context.Process(target=_worker_main, args=(child, target, content),
                                        name=f"govwatch-extract-{index}", daemon=True)
         self.process.start()
         child.close()
@@ -267,16 +269,18 @@ class Analyser:
     """
 
     def __init__(self, workers: int, target: StoreTarget | None = None,
-                 write: Callable[[Sequence[PageRecord]], None] | None = None) -> None:
+                 write: Callable[[Sequence[PageRecord]], None] | None = None,
+                 content: bool = True) -> None:
         self.target = target
+        self.content = content  # [crawler] content_extraction
         # Writes records synchronously (pages a dead worker had not committed).
         self.write = write
         self.workers: list[_Worker] = []
         self.tasks = itertools.count(1)
         if workers > 0:
             context = multiprocessing.get_context("spawn")
-            self.workers = [_Worker(i, target, context, self._on_message, self._on_death)
-                            for i in range(workers)]
+            self.workers = [_Worker(i, target, context, self._on_message, self._on_death,
+                                    content) for i in range(workers)]
 
     def _alive(self) -> list[_Worker]:
         return [w for w in self.workers if w.alive]
@@ -302,10 +306,10 @@ class Analyser:
                 return await future
             except WorkerDied:
                 if stores:  # written with the dead worker's other uncommitted pages
-                    return analyse(url, body, charset)[0], None
+                    return analyse(url, body, charset, content=self.content)[0], None
             except WorkerFailed as exc:
                 log.error("%s (%s); analysing it in the crawl process", exc, url)
-        return analyse(url, body, charset, row)
+        return analyse(url, body, charset, row, content=self.content)
 
     def _on_message(self, worker: _Worker, message: tuple[Any, ...]) -> None:
         kind = message[0]
@@ -340,7 +344,8 @@ class Analyser:
         worker.unflushed.clear()
         if lost and self.write is not None:
             self.write([record for url, body, charset, row in lost
-                        if (record := analyse(url, body, charset, row)[1]) is not None])
+                        if (record := analyse(url, body, charset, row,
+                                              content=self.content)[1]) is not None])
 
     def close(self) -> None:
         """Make every worker write what it holds, and wait for it (graceful close)."""

@@ -223,7 +223,8 @@ class SiteSpider(Spider):
         # (crawler.pool), which write to the run's database when it is given.
         target = (StoreTarget(database_url, run_id, gw.batch_size)
                   if database_url and session_factory is not None else None)
-        self.analyser = Analyser(gw.extract_workers, target, write=self._write_records)
+        self.analyser = Analyser(gw.extract_workers, target, write=self._write_records,
+                                 content=gw.content_extraction)
 
     @property
     def egress(self) -> EgressPolicy:
