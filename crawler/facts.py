@@ -101,6 +101,16 @@ class SpamBlock:
 
 
 @dataclass(frozen=True, slots=True)
+class NamedText:
+    """A small block at the top two levels of the body, with a class or id, text and no link:
+    what a rule of the site's own stylesheets (known only when the checks run) may hide."""
+
+    selector: str
+    names: tuple[str, ...]  # ".class" / "#id" of the element and its ancestors below <body>
+    text: str  # whitespace-normalised, <= 200 chars
+
+
+@dataclass(frozen=True, slots=True)
 class IdRun:
     """Many different, mostly empty tags sharing one id (the "寄生虫" hijack signature)."""
 
@@ -133,6 +143,7 @@ class SpamFacts:
     frames: tuple[EmbedFrame, ...] = ()
     redirects: tuple[str, ...] = ()  # where inline scripts / meta refresh send visitors
     skeleton: tuple[str, ...] = ()  # body children and grandchildren (tag#id.class paths)
+    named: tuple[NamedText, ...] = ()  # linkless named blocks, for the site's stylesheets
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SpamFacts:
@@ -153,6 +164,8 @@ class SpamFacts:
             frames=tuple(EmbedFrame(**f) for f in data.get("frames") or ()),
             redirects=tuple(data.get("redirects") or ()),
             skeleton=tuple(data.get("skeleton") or ()),
+            named=tuple(NamedText(n["selector"], tuple(n.get("names", ())), n.get("text", ""))
+                        for n in data.get("named") or ()),
         )
 
 

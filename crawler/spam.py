@@ -3,8 +3,13 @@
 What `content.spam-injected` and `content.malicious-embed` judge, extracted once per page:
 
 - hidden blocks: the outermost elements hidden by an inline style, a `<style>` block rule on a
-  simple `.class` / `#id` selector, the `hidden` attribute, or a `<marquee>` scrolled out of
+  simple `.class` / `#id` selector (at any depth, with or without links; rules inside @media
+  blocks other than screen/all are not read, nor are rules whose name the page never uses
+  outside its <style> blocks), the `hidden` attribute, or a `<marquee>` scrolled out of
   sight, each with why (`HiddenReason`), its text, its off-site links and a snippet;
+- named blocks: small linkless blocks with a class or id at the top two levels of the body,
+  with their text and the names of their ancestors: the site's own stylesheets are fetched in
+  the crawl, so whether their rules hide such a block is decided by the check;
 - off-site link blocks: where the page links to a host other than its own that is not a
   government host (.gov.cn), the enclosing block near the top of the body, with a fingerprint
   (its position in the skeleton and the hosts it links to) that the check compares with the
@@ -37,6 +42,7 @@ from crawler.facts import (
     EmbedFrame,
     IdRun,
     Link,
+    NamedText,
     SpamBlock,
     SpamFacts,
     make_link,
@@ -49,6 +55,9 @@ SNIPPET_MAX = 400  # characters of a block's HTML kept
 LINKS_MAX = 20  # off-site links kept per block
 BLOCKS_MAX = 20  # blocks kept per page (hidden and off-site each)
 SKELETON_MAX = 60  # skeleton paths kept per page
+NAMED_MAX = 12  # linkless named blocks kept per page (crawler.facts.NamedText)
+NAMED_TEXT_MAX = 200  # characters of their text kept
+NAMED_CHILDREN_MAX = 8  # child elements of a named block: more is a layout container
 # Recorded at these floors; the check applies its own (higher) thresholds from the settings.
 ID_RUN_FLOOR = 5  # elements sharing one id
 ID_RUN_TAGS_FLOOR = 3  # distinct tag names among them
@@ -168,15 +177,51 @@ def hiding_reason(style: str) -> str:
 _RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _SIMPLE_SELECTOR = re.compile(r"^[a-z0-9]*([#.])([A-Za-z_][\w-]*)$")
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_CSS_TOKEN = re.compile(r"[{}@;]")
+_SCREEN_MEDIA = re.compile(r"media\s+(?:only\s+)?(?:screen|all)\s*$", re.IGNORECASE)
+
+
+def _top_level(css: str) -> str:
+    """The CSS without its at-rule blocks (@media, @supports, @keyframes ...) but `@media
+    screen` / `@media all`: a rule that hides an element only when printing or on a narrow
+    screen does not hide it on the page as served (a site's print style hides its header,
+    footer and menus, its phone layout its desktop menus)."""
+    if "@" not in css:
+        return css
+    out: list[str] = []
+    at = 0  # start of the text kept
+    depth = 0  # brace depth
+    skipping = False  # inside an at-rule (its prelude or its block)
+    for match in _CSS_TOKEN.finditer(css):
+        char = match.group()
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(0, depth - 1)
+            if skipping and depth == 0:
+                skipping, at = False, match.end()
+        elif char == "@" and depth == 0 and not skipping:
+            end = min((i for i in (css.find("{", match.end()), css.find(";", match.end()))
+                       if i >= 0), default=len(css))
+            if _SCREEN_MEDIA.match(css, match.end(), end):
+                continue  # applies to the page on screen: its rules are read as they are
+            out.append(css[at:match.start()])
+            skipping = True
+        elif char == ";" and depth == 0 and skipping:  # @import/@charset: no block
+            skipping, at = False, match.end()
+    if not skipping:
+        out.append(css[at:])
+    return "".join(out)
 
 
 @lru_cache(maxsize=256)
 def stylesheet_rules(css: str) -> dict[str, str]:
-    """Hiding rules of a stylesheet on simple selectors: {".class" or "#id": reason}."""
+    """Hiding rules of a stylesheet on simple selectors, outside at-rule blocks:
+    {".class" or "#id": reason}."""
     rules: dict[str, str] = {}
     if "{" not in css:
         return rules
-    css = _CSS_COMMENT.sub("", css)
+    css = _top_level(_CSS_COMMENT.sub("", css))
     for selectors, body in _RULE.findall(css):
         reason = hiding_reason(body)
         if not reason:
@@ -336,10 +381,40 @@ _NOT_BLOCKS = frozenset({"script", "style", "input", "template", "noscript", "op
 _STYLED = etree.XPath("//*[@style or @hidden] | //marquee")
 
 
-def _hidden_roots(root: etree._Element, candidates: list[etree._Element]
-                  ) -> dict[etree._Element, str]:
-    """The outermost hidden elements and why; <style> rules are tried on `candidates` and
-    their ancestors only."""
+_RULE_KEYS_MAX = 40  # <style> hiding rules applied per page (a hostile page may have many)
+
+
+@lru_cache(maxsize=512)
+def _rule_xpath(keys: tuple[str, ...]) -> etree.XPath:
+    """The elements of the body that a rule on one of `keys` (".class" / "#id", names as
+    _SIMPLE_SELECTOR matched them: no quotes) applies to."""
+    tests = [f"@id='{key[1:]}'" if key[0] == "#"
+             else f"contains(concat(' ', normalize-space(@class), ' '), ' {key[1:]} ')"
+             for key in keys]
+    return etree.XPath("//body//*[" + " or ".join(tests) + "]")
+
+
+def _style_rules(root: etree._Element, html: str | None) -> dict[str, str]:
+    """The hiding rules of the page's <style> blocks whose class or id the page uses (with
+    `html`, the page's text: a name that appears there only inside the <style> blocks
+    themselves is not used, and costs no search of the tree)."""
+    rules: dict[str, str] = {}
+    texts: list[str] = []
+    for style_el in root.iter("style"):
+        if style_el.text:
+            texts.append(style_el.text)
+            for key, reason in stylesheet_rules(style_el.text).items():
+                rules.setdefault(key, reason)
+    if not rules or html is None:
+        return rules
+    styles = "".join(texts)
+    return {key: reason for key, reason in rules.items()
+            if html.count(key[1:]) > styles.count(key[1:])}
+
+
+def _hidden_roots(root: etree._Element, html: str | None = None) -> dict[etree._Element, str]:
+    """The outermost hidden elements and why: inline styles, `hidden`, marquees, and the
+    rules of the page's <style> blocks on a class or id (`html`: see _style_rules)."""
     found: dict[etree._Element, str] = {}
     for el in _STYLED(root):
         style = el.get("style")
@@ -357,25 +432,13 @@ def _hidden_roots(root: etree._Element, candidates: list[etree._Element]
         if len(el) == 0 and tag not in ("iframe", "frame") and not (el.text or "").strip():
             continue  # an empty hidden element hides nothing
         found[el] = reason
-    rules: dict[str, str] = {}
-    for style_el in root.iter("style"):
-        if style_el.text:
-            for key, reason in stylesheet_rules(style_el.text).items():
-                rules.setdefault(key, reason)
-    if rules and candidates:
-        # Stylesheet rules are applied only around off-site links: looking every element's
-        # classes up would cost more than the rest of the extraction, and a block hidden by
-        # a class rule matters to the checks when it links somewhere.
-        visited: set[etree._Element] = set()
-        for candidate in candidates:
-            node: etree._Element | None = candidate
-            while node is not None and node not in visited:
-                visited.add(node)
-                if node not in found:
-                    reason = _rule_reason(node, rules)
-                    if reason:
-                        found[node] = "style:" + reason
-                node = node.getparent()
+    rules = _style_rules(root, html)
+    if rules:
+        for el in _rule_xpath(tuple(sorted(rules)[:_RULE_KEYS_MAX]))(root):
+            if el not in found and el.tag not in _NOT_BLOCKS:
+                reason = _rule_reason(el, rules)
+                if reason:
+                    found[el] = "style:" + reason
     # Keep the outermost: a hidden element inside a hidden element adds nothing.
     outer: dict[etree._Element, str] = {}
     for el, reason in found.items():
@@ -552,6 +615,27 @@ def _offsite_blocks(body: etree._Element, anchors: list[Anchor],
     return blocks
 
 
+def _named_blocks(body: etree._Element, path_of: dict[etree._Element, str],
+                  hidden: dict[etree._Element, str]) -> list[NamedText]:
+    """Small linkless blocks with a class or id at the top two levels of the body (where
+    injected text goes: right after <body>, or into a header or footer include), for the
+    check to apply the site's own stylesheets' hiding rules to. Blocks with links are the
+    off-site blocks' business (or link on-site); blocks already hidden are recorded as such."""
+    named: list[NamedText] = []
+    for el in path_of:
+        if (el.tag in _NOT_BLOCKS or len(el) > NAMED_CHILDREN_MAX
+                or not (el.get("class") or el.get("id")) or el in hidden
+                or el.getparent() in hidden or el.find(".//a") is not None):
+            continue
+        text = _text(el)
+        if len(text) < 4:
+            continue
+        named.append(NamedText(selector_of(el), _names(el, body), text[:NAMED_TEXT_MAX]))
+        if len(named) >= NAMED_MAX:
+            break
+    return named
+
+
 def _outside(html: str, resolve: Resolver, page_host: str) -> list[SpamBlock]:
     """Markup before <html>/<!DOCTYPE> and after </html>."""
     blocks: list[SpamBlock] = []
@@ -624,7 +708,7 @@ def _script_blocks(root: etree._Element, written: list[tuple[etree._Element, lis
             links = _offsite_links(body, resolve, page_host)
             if not links:
                 continue
-            inner = _hidden_roots(fragment, [])
+            inner = _hidden_roots(fragment)
             reason = next(iter(inner.values()), "")
             blocks.append(SpamBlock(
                 selector=selector_of(el), hidden=reason, placement="script",
@@ -652,7 +736,7 @@ def find_spam(root: etree._Element, html: str, url: str, resolve: Resolver,
         anchor for anchor in anchors
         if (host := host_of(anchor[1])) and host != page_host and not is_gov_host(host)
     ]
-    hidden = _hidden_roots(root, [anchor[0] for anchor in offsite_anchors])
+    hidden = _hidden_roots(root, html)
     # The off-site links of each hidden element, found from the links upwards.
     hidden_links: dict[etree._Element, list[Link]] = {}
     for a, link_url, text in offsite_anchors:
@@ -690,9 +774,11 @@ def find_spam(root: etree._Element, html: str, url: str, resolve: Resolver,
     body = next(root.iter("body"), None)
     skeleton: list[str] = []
     offsite: list[SpamBlock] = []
+    named: list[NamedText] = []
     if body is not None:
         skeleton, path_of, header_index = _skeleton(body)
         offsite = _offsite_blocks(body, offsite_anchors, path_of, header_index, hidden)
+        named = _named_blocks(body, path_of, hidden)
     scripted, redirects = _script_blocks(root, written, resolve, page_host)
     return SpamFacts(
         hidden=tuple(hidden_blocks),
@@ -703,4 +789,5 @@ def find_spam(root: etree._Element, html: str, url: str, resolve: Resolver,
         frames=tuple(frames[:BLOCKS_MAX]),
         redirects=tuple(redirects[:BLOCKS_MAX]),
         skeleton=tuple(skeleton),
+        named=tuple(named),
     )

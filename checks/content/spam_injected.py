@@ -5,9 +5,10 @@ Rule: 检查指标 (单项否决: 安全、泄密事故等严重问题, 网站�
 Measured per page over what crawler.spam recorded (the spam lexicon is shipped data, extended
 or trimmed by the settings; see checks.content.spamwords). A page is a finding when any of:
 - a hidden block (inline style, <style> rule on a class or id, `hidden`, a marquee scrolled
-  away, or, for a block that links off-site, a rule of the site's own stylesheets (fetched in
-  the crawl) on its or an ancestor's class or id; off-screen, negative text-indent and font
-  size judged by the thresholds below) whose
+  away, or a rule of the site's own stylesheets (fetched in the crawl) on its or an
+  ancestor's class or id: for a block that links off-site, and for a small linkless block at
+  the top two levels of the body; rules inside @media blocks other than screen/all are not
+  read; off-screen, negative text-indent and font size judged by the thresholds below) whose
   off-site links' anchor text or host matches the lexicon, or whose text holds at least
   `min_words` lexicon phrases;
 - markup before <html> or after </html>, or written by an inline script, with such links or
@@ -38,7 +39,7 @@ from typing import Any
 
 from checks.base import Context, Finding, PageRef, Rule, Severity, SiteSnapshot
 from checks.content.spamwords import Lexicon, lexicon
-from crawler.facts import SpamBlock, SpamFacts
+from crawler.facts import NamedText, SpamBlock, SpamFacts
 from crawler.spam import host_of, is_gov_host
 
 RULE = Rule(
@@ -164,7 +165,7 @@ class _Site:
         return peers if peers >= int(options["template_min_peers"]) else 0
 
 
-def _sheet_reason(block: SpamBlock, sheets: Mapping[str, tuple[str, str]],
+def _sheet_reason(block: SpamBlock | NamedText, sheets: Mapping[str, tuple[str, str]],
                   options: Mapping[str, Any]) -> str:
     """Why the site's own stylesheets hide the block ("" when they do not)."""
     for name in block.names:
@@ -256,6 +257,14 @@ def _judge(page: PageRef, spam: SpamFacts, site: _Site, lex: Lexicon,
         if peers:
             add(block, f"模板之外：同模板的其他 {peers} 个页面没有这一区块", text_words,
                 _hosts(block))
+    for named in spam.named:
+        text_words = lex.words_in(named.text)
+        if len(text_words) < min_words:
+            continue
+        sheet = _sheet_reason(named, sheets, options)
+        if sheet:
+            add(SpamBlock(selector=named.selector, text=named.text), f"隐藏：{sheet}",
+                text_words, [])
     for run in spam.id_runs:
         if (run.count >= int(options["id_run_min_elements"])
                 and len(run.tags) >= int(options["id_run_min_tags"])

@@ -29,9 +29,13 @@ SPAM_HOSTS = (
     "www.xpj8.com",
     "www.kj-888.com",
 )
-# A rule appended to one site's own stylesheet (/css/style.css); the block it hides is planted
-# below, on one page only.
-SHEET_PLANT = ("govcn", ".gw-yqlj{position:absolute;top:-8000px;left:0}")
+# Rules appended to sites' own stylesheets (/css/style.css); the blocks they hide are planted
+# below, each on one page only.
+SHEET_PLANTS = (
+    ("govcn", ".gw-yqlj{position:absolute;top:-8000px;left:0}"),
+    ("govcn", ".gw-bq{text-indent:-9999px;overflow:hidden;white-space:nowrap}"),
+    ("hunan", ".gw-mobile-tip{display:none}"),
+)
 
 
 def host_files() -> dict[str, dict[str, bytes]]:
@@ -116,7 +120,22 @@ PLANTS: tuple[Plant, ...] = (
     Plant("govcn", 2, _before_body_end(
         '<div class="gw-yqlj"><a href="http://www.kj-888.com/">点击进入</a> 时时彩 北京赛车</div>'),
         (SPAM,), "block hidden by a rule of the site's own stylesheet"),
+    Plant("govcn", 3, _after_body(
+        '<div class="gw-bq">新开传奇 传奇私服 魔域私服 一条龙开服</div>'),
+        (SPAM,), "linkless text hidden (text-indent) by a rule of the site's own stylesheet"),
+    Plant("jianghua", 1, _after_body(
+        '<style type="text/css">.zq8t{display:none}</style>'
+        '<div class="zq8t">代开发票 刻章办证 办假证 假文凭 电话联系</div>'),
+        (SPAM,), "linkless text hidden by a <style> rule on its class"),
     # Near misses.
+    Plant("hunan", 3, _after_body(
+        '<div class="gw-mobile-tip">扫码下载“湘办事”APP，谨防“网贷平台”诈骗</div>'),
+        (), "linkless block hidden by the site's stylesheet, one lexicon phrase only"),
+    Plant("liuyang", 2, _after_body(
+        '<style type="text/css">@media print{.lyts{display:none}}</style>'
+        '<div class="lyts">温馨提示：警惕“时时彩”“北京赛车”等网络赌博骗局，切勿轻信网上'
+        "“快速放款”信息。</div>"),
+        (), "visible warning naming spam phrases, hidden only when printed (@media print)"),
     Plant("govcn", 1, _before_body_end(
         '<p>本市持续开展打击六合彩、百家乐等非法赌博活动专项行动。</p>'),
         (), "visible article text naming gambling (no link, not hidden)"),

@@ -1510,9 +1510,9 @@ def _spam_pages(site: _Site) -> list[str]:
 def _plant_spam(sites: dict[str, _Site]) -> list[tuple[str, str, str, str]]:
     """Write the spam and hijack plants into their pages; the findings they must raise."""
     found: list[tuple[str, str, str, str]] = []
-    sheet_site, rule = spam.SHEET_PLANT
-    sheets = sites[sheet_site].files
-    sheets["/css/style.css"] = sheets["/css/style.css"] + ("\n" + rule + "\n").encode("utf-8")
+    for sheet_site, rule in spam.SHEET_PLANTS:
+        sheets = sites[sheet_site].files
+        sheets["/css/style.css"] += ("\n" + rule + "\n").encode("utf-8")
     for plant in spam.PLANTS:
         site = sites[plant.site]
         path = _spam_pages(site)[plant.article]

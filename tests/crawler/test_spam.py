@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,9 +76,15 @@ def test_hiding_reasons(style: str, reason: str) -> None:
 def test_stylesheet_rules_keep_simple_hiding_selectors() -> None:
     css = """/* skip */ .lk9x{position:absolute;left:-9999px}
     #ad1, div.hide { display:none } .nav li a:hover{display:none}
-    @media print { .noprint { display: none } } .big{font-size:16px} .x{color:red"""
+    @media print { .noprint { display: none } } .big{font-size:16px}
+    @media screen { .scr { visibility: hidden } } @import url(more.css);
+    @media (max-width: 768px) { @supports (display: grid) { .narrow { display: none } } }
+    .after{font-size:0} .x{color:red"""
+    # Rules inside @media print / narrow-screen blocks do not hide anything on the page as
+    # served; @media screen / all rules do.
     assert stylesheet_rules(css) == {".lk9x": "offscreen:-9999", "#ad1": "display-none",
-                                     ".hide": "display-none", ".noprint": "display-none"}
+                                     ".hide": "display-none", ".scr": "visibility-hidden",
+                                     ".after": "font-size:0"}
 
 
 PAGE = """<!DOCTYPE html><html><head><title>t</title>
@@ -112,9 +119,10 @@ def test_extraction_records_what_the_checks_need() -> None:
     bocai = next(b for b in spam.hidden if b.hidden == "display-none" and b.links)
     assert bocai.links[0].text == "百家乐" and "bocai88" in bocai.snippet
     assert "澳门" in bocai.text
-    # the <style>-hidden tab pane has no off-site link: style rules are only tried around
-    # off-site links; the inline-hidden menu is recorded (text, no links, no snippet)
-    assert not any("tab-pane" in key for key in hidden)
+    # the <style>-hidden tab pane is recorded with its text (the check finds no spam phrase
+    # in it); the inline-hidden menu too (text, no links, no snippet)
+    assert hidden["body > div.tab-pane"].hidden == "style:display-none"
+    assert hidden["body > div.tab-pane"].text == "政务服务 便民查询"
     menu = next(b for b in spam.hidden if "政务公开" in b.text)
     assert menu.links == () and menu.snippet == ""
     assert not any(b.text == "" and not b.links for b in spam.hidden)  # empty span dropped
@@ -144,6 +152,54 @@ def test_checks_on_the_crafted_page() -> None:
     assert {"成人视频", "百家乐", "黑户贷款", "传奇私服", "毛片"} <= set(spam.evidence["words"])
     embed = found["content.malicious-embed"]
     assert embed.evidence["hosts"] == ["www.tongji-union.com", "www.xpj8.com"]
+
+
+STYLED = """<html><head><title>t</title><style>
+.zq8t{display:none} .tab{display:none} @media print{.pr{display:none}}
+.ind{text-indent:-9999px;overflow:hidden} .unused{display:none}</style></head><body>
+<div class="head">永州市人民政府</div>
+<div class="main"><div class="col"><p class="zq8t">代开发票 刻章办证 办假证</p></div>
+<div class="tab">社保查询 公积金查询</div><div class="tab">网贷平台诈骗提醒</div>
+<div class="pr">温馨提示：谨防时时彩、北京赛车等网络赌博骗局</div></div>
+</body></html>"""
+
+
+def test_linkless_text_hidden_by_a_style_rule_is_judged_by_its_words() -> None:
+    facts = extract(URL, STYLED)
+    assert facts.spam is not None
+    # at any depth; print-only rules hide nothing on screen
+    assert [(b.selector, b.hidden, b.text) for b in facts.spam.hidden] == [
+        ("body > div.main > div.col > p.zq8t", "style:display-none", "代开发票 刻章办证 办假证"),
+        ("body > div.main > div.tab", "style:display-none", "社保查询 公积金查询"),
+        ("body > div.main > div.tab", "style:display-none", "网贷平台诈骗提醒")]
+    found = run_checks({URL: facts})
+    assert [f.check for f in found] == ["content.spam-injected"]
+    evidence = found[0].evidence
+    assert set(evidence["words"]) == {"代开发票", "刻章办证", "办假证"}
+    assert "<style>" in evidence["why"]
+    assert evidence["selector"] == "body > div.main > div.col > p.zq8t"
+    # near misses: the tab panes (one lexicon phrase at most) and the print-only warning
+    benign = STYLED.replace('<p class="zq8t">', "<p>")
+    assert run_checks({URL: extract(URL, benign)}) == []
+
+
+def test_small_linkless_named_blocks_are_kept_for_the_site_stylesheets() -> None:
+    page = ("<html><body><div class='y7'>新开传奇 传奇私服</div>"
+            "<div class='nav'><a href='/'>首页</a> 政务公开</div>"
+            "<div class='wrap'><span id='dt'>2026年11月21日 星期六</span>"
+            "<div class='big'>" + "<p>段落</p>" * 12 + "</div></div>"
+            "<div class='hid' style='display:none'>隐藏的内容文字</div>"
+            "<div>无名区块文字内容</div></body></html>")
+    spam = extract(URL, page).spam
+    assert spam is not None
+    named = {n.selector: n for n in spam.named}
+    # no link, a class or id, at most 8 child elements (div.big has 12), some text; not
+    # hidden already (recorded as such); top two levels of the body
+    assert set(named) == {"body > div.y7", "body > div.wrap", "span#dt"}
+    assert named["body > div.y7"].names == (".y7",)
+    assert named["span#dt"].names == ("#dt", ".wrap")
+    facts = extract(URL, page)
+    assert PageFacts.from_dict(json.loads(json.dumps(facts.to_dict()))) == facts
 
 
 def test_before_header_and_before_html() -> None:
@@ -215,9 +271,21 @@ def seed_site() -> Iterator[tuple[int, str]]:
             "</head><body><div class='head'>永州市人民政府</div><ul><li>"
             "<a href='/zwgk/2021/seed.html'>永州市政府网站建设管理办法</a></li></ul>"
             "<div class='x9'><a href='http://www.kj-888.com/'>点击进入</a> 时时彩 北京赛车</div>"
+            "<a href='/zwgk/2021/b.html'>b</a><a href='/zwgk/2021/c.html'>c</a>"
             "</body></html>").encode()
+    sheet = ("<html><head><title>{0}</title><link rel='stylesheet' href='/css/s.css'></head>"
+             "<body>{1}<div class='head'>永州市人民政府</div><p>正文内容</p></body></html>")
     pages = {"/": home, "/zwgk/2021/seed.html": article, "/robots.txt": b"User-agent: *\n",
-             "/css/s.css": b"body{margin:0} .x9 { display: none }"}
+             # a linkless block hidden by the site's stylesheet (text-indent), with spam
+             "/zwgk/2021/b.html": sheet.format(
+                 "b", "<div class='y7'>新开传奇 传奇私服 魔域私服</div>").encode(),
+             # near misses: hidden by the stylesheet, one phrase; hidden when printed only
+             "/zwgk/2021/c.html": sheet.format(
+                 "c", "<div class='tip'>谨防网贷平台诈骗</div><div class='pr'>谨防时时彩、"
+                 "北京赛车等网络赌博</div>").encode(),
+             "/css/s.css": b"body{margin:0} .x9 { display: none } .tip{display:none}\n"
+                           b".y7{text-indent:-9999px;overflow:hidden}\n"
+                           b"@media print { .pr { display:none } }"}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -272,10 +340,47 @@ def test_seed_001_and_a_block_hidden_by_the_site_stylesheet_are_flagged(
                   key=lambda f: str(f["url"]))
     assert [(f["check"], f["url"], f["severity"]) for f in rows] == [
         ("content.spam-injected", f"http://{HOST}/", "veto"),
+        ("content.spam-injected", f"http://{HOST}/zwgk/2021/b.html", "veto"),
         ("content.spam-injected", f"http://{HOST}/zwgk/2021/seed.html", "veto")]
+    linkless: dict[str, Any] = rows[1]["evidence"]  # type: ignore[assignment]
+    assert f"站点样式表 http://{HOST}/css/s.css 中的 .y7 规则" in linkless["why"]
+    assert "文字缩进到屏幕外" in linkless["why"] and linkless["hosts"] == []
+    assert set(linkless["words"]) == {"私服", "传奇私服", "新开传奇", "魔域私服"}
     # the home page's block is hidden by the site's own stylesheet, fetched in the crawl
     home: dict[str, Any] = rows[0]["evidence"]  # type: ignore[assignment]
     assert f"站点样式表 http://{HOST}/css/s.css 中的 .x9 规则" in home["why"]
     assert home["words"] == ["时时彩", "北京赛车"]
-    evidence: dict[str, Any] = rows[1]["evidence"]  # type: ignore[assignment]
+    evidence: dict[str, Any] = rows[2]["evidence"]  # type: ignore[assignment]
     assert "l5pbh" in evidence["why"] and "天天操" in evidence["words"]
+
+
+def test_content_extraction_switched_off_keeps_every_other_fact() -> None:
+    on, off = extract(URL, PAGE), extract(URL, PAGE, content=False)
+    assert on.spam is not None and on.text and off.spam is None and off.text == ""
+    assert off.personal == () and off.ad_labels == () and off.messages == ()
+    content = ("spam", "text", "personal", "traditional", "traditional_count", "cjk_count",
+               "ad_labels", "messages", "guide_labels")
+    assert {k: v for k, v in off.to_dict().items() if k not in content} == {
+        k: v for k, v in on.to_dict().items() if k not in content}
+
+
+def test_a_crawl_without_content_extraction_finds_no_content_fault(
+    seed_site: tuple[int, str], tmp_path: Path
+) -> None:
+    """`[crawler] content_extraction = false`: the same site crawled, its pages stored, and
+    the content checks silent (they have nothing to judge), through the worker processes."""
+    port, _ = seed_site
+    (tmp_path / "sites.yaml").write_text(
+        f"sites:\n  - id: yongzhou\n    name: 永州市人民政府\n    url: http://{HOST}/\n"
+        "    level: city\n    crawl: {delay: 0, concurrency: 2}\n", encoding="utf-8")
+    (tmp_path / "settings.toml").write_text(
+        f'[crawler]\ndownload_timeout = 5.0\ncontent_extraction = false\nextract_workers = 1\n'
+        f'[crawler.connect_to]\n"{HOST}" = "127.0.0.1:{port}"\n', encoding="utf-8")
+    env = dict(os.environ)
+    env["GOVWATCH_SETTINGS"] = str(tmp_path / "settings.toml")
+    env["GOVWATCH_DATABASE_URL"] = f"sqlite:///{tmp_path / 'gw.db'}"
+    prepare(env, tmp_path)
+    out = gw(env, "crawl", "--as-of", "2026-11-21T12:00:00+08:00").stdout
+    pages = re.search(r"页面 (\d+)", out)
+    assert pages is not None and int(pages.group(1)) >= 4, out
+    assert not [f for f in findings(env) if str(f["check"]).startswith("content.")]
