@@ -1,7 +1,8 @@
 """The text checks end to end: a real crawl (the `govwatch` CLI, Scrapy, a loopback server)
 of a small site whose pages plant each code, its attachments in each format read (PDF, DOCX,
-XLSX, RTF .doc, SpreadsheetML .xls; one over the reading cap), and seed 001 served as the
-site's declared 繁体 version (no content.traditional-chars) and as an ordinary article."""
+XLSX, RTF .doc, binary Word 97-2003 .doc, SpreadsheetML .xls; one over the reading cap), and
+seed 001 served as the site's declared 繁体 version (no content.traditional-chars) and as an
+ordinary article."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from govwatch.demo import assets
 from store import models as m
 from store.session import make_engine, session_factory
 from tests.crawler.realpages import SEEDS, shared_file
+from tests.crawler.test_attachments import rewritten
 
 SEED_001 = SEEDS / "001_d42a7317affeaaf8.txt"
 HOST = "www.texts.gov.cn"
@@ -76,8 +78,11 @@ def _write_site(root: Path, seed: bytes) -> None:
     (files / "e.xls").write_bytes(assets.xls("名单", ["姓名", "身份证号"],
                                              [["张三", "430***********1234"]]))
     (files / "f.pdf").write_bytes(assets.pdf(["ID 431124199003030028"] + ["x" * 60] * 1500))
+    # A binary Word 97-2003 document (a real one, its text rewritten: test_attachments.py).
+    (files / "g.doc").write_bytes(rewritten(root, "补助名单\r孙七\x07431124199003030028\x07\r"))
     links = "".join(f"<a href='/files/{name}'>附件{name}</a> "
-                    for name in ("a.pdf", "b.docx", "c.xlsx", "d.doc", "e.xls", "f.pdf"))
+                    for name in ("a.pdf", "b.docx", "c.xlsx", "d.doc", "e.xls", "f.pdf",
+                                 "g.doc"))
     page = (www / "zwdt" / "4.html").read_bytes().replace(b"</h1>", b"</h1>" + links.encode())
     (www / "zwdt" / "4.html").write_bytes(page)
 
@@ -144,9 +149,11 @@ def test_text_checks_on_a_crawled_site(tmp_path: Path) -> None:
         ("content.privacy-leak", "/files/b.docx"),
         ("content.privacy-leak", "/files/c.xlsx"),
         ("content.privacy-leak", "/files/d.doc"),
+        ("content.privacy-leak", "/files/g.doc"),
     }, sorted(got)
     assert {name: fmt for name, (fmt, _) in read.items()} == {
-        "a.pdf": "pdf", "b.docx": "docx", "c.xlsx": "xlsx", "d.doc": "rtf", "e.xls": "xml-xls"}
+        "a.pdf": "pdf", "b.docx": "docx", "c.xlsx": "xlsx", "d.doc": "rtf", "e.xls": "xml-xls",
+        "g.doc": "doc"}
     # Read with the GET that verified them; the one over the cap verified by HEAD, alive.
     assert verdicts == {**{name: ("GET", 200, None) for name in read},
                         "f.pdf": ("HEAD", 200, None)}
