@@ -21,9 +21,9 @@ from functools import lru_cache
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
 from checks.base import Context, Finding, PageRef, Rule, Severity, SiteSnapshot
+from crawler.spam import host_of
 
 RULE = Rule(
     code="content.commercial-ads",
@@ -60,10 +60,7 @@ def _hosts(options: Mapping[str, Any]) -> frozenset[str]:
 
 
 def _ad_host(url: str, hosts: frozenset[str]) -> str:
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
+    host = host_of(url)  # memoised: a site's pages repeat their links
     while host:
         if host in hosts:
             return host

@@ -10,7 +10,9 @@ or trimmed by the settings; see checks.content.spamwords). A page is a finding w
   the top two levels of the body; rules inside @media blocks other than screen/all are not
   read; off-screen, negative text-indent and font size judged by the thresholds below) whose
   off-site links' anchor text or host matches the lexicon, or whose text holds at least
-  `min_words` lexicon phrases;
+  `min_words` lexicon phrases covering at least `min_word_share` of it (injected text is a
+  run of spam phrases; a hidden tab pane or a main text revealed by script that mentions a
+  crackdown on 六合彩 and 百家乐 is prose);
 - markup before <html> or after </html>, or written by an inline script, with such links or
   a lexicon phrase in its text; markup outside the document also with at least
   `min_offsite_links` links to non-government hosts (sites write their friend-link lists and
@@ -55,6 +57,8 @@ RULE = Rule(
         "extra_host_patterns": (),  # host-name patterns (pinyin) added
         "ignore_host_patterns": (),
         "min_words": 2,  # distinct lexicon phrases that make a hidden block's text spam
+        # share of a hidden block's text (<= 300 characters kept) the phrases must cover
+        "min_word_share": 0.2,
         "min_offsite_links": 3,  # non-gov links that make markup outside <html> spam
         "offscreen_px": 500.0,  # positioned this far left/up (negative) is hidden
         "text_indent_px": 500.0,  # text-indent at least this far negative is hidden
@@ -198,6 +202,14 @@ def _judge(page: PageRef, spam: SpamFacts, site: _Site, lex: Lexicon,
     reported: set[str] = set()
     cut = int(options["snippet_chars"])
     min_words = int(options["min_words"])
+    share = float(options["min_word_share"])
+
+    def spammy(text: str, words: list[str]) -> bool:
+        """Enough distinct phrases, covering enough of the text."""
+        if len(words) < min_words or not text:
+            return False
+        lowered = text.lower()
+        return sum(lowered.count(w) * len(w) for w in words) >= share * len(text)
 
     def add(block: SpamBlock, why: str, words: list[str], hosts: list[str]) -> None:
         key = block.selector + "|" + block.snippet[:80]
@@ -220,7 +232,7 @@ def _judge(page: PageRef, spam: SpamFacts, site: _Site, lex: Lexicon,
             continue
         link_words, hosts = _spam_links(block, lex)
         text_words = lex.words_in(block.text)
-        if hosts or len(text_words) >= min_words:
+        if hosts or spammy(block.text, text_words):
             add(block, f"隐藏：{why}", list(dict.fromkeys(link_words + text_words)), hosts)
     for block in (*spam.outside, *spam.scripted):
         link_words, hosts = _spam_links(block, lex)
@@ -241,7 +253,7 @@ def _judge(page: PageRef, spam: SpamFacts, site: _Site, lex: Lexicon,
         if hosts and set(hosts) <= reported:
             continue  # the hidden or outside block holding these links is reported already
         sheet = "" if block.hidden else _sheet_reason(block, sheets, options)
-        if sheet and (hosts or len(text_words) >= min_words):
+        if sheet and (hosts or spammy(block.text, text_words)):
             add(block, f"隐藏：{sheet}", list(dict.fromkeys(link_words + text_words)), hosts)
             continue
         if hosts:
@@ -259,7 +271,7 @@ def _judge(page: PageRef, spam: SpamFacts, site: _Site, lex: Lexicon,
                 _hosts(block))
     for named in spam.named:
         text_words = lex.words_in(named.text)
-        if len(text_words) < min_words:
+        if not spammy(named.text, text_words):
             continue
         sheet = _sheet_reason(named, sheets, options)
         if sheet:
