@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select
@@ -198,3 +199,24 @@ def test_sightings_keep_a_changed_publication_day(factory: sessionmaker[Session]
     with factory() as s:
         loaded = {i.url: i for i in items.load_items(s, "demo")}
     assert (loaded[b].published, loaded[b].previous_published) == (T0, None)
+
+
+def test_json_columns_store_chinese_as_utf8_not_escapes(tmp_path: Path) -> None:
+    """Page facts are mostly Chinese text: JSON columns hold it as UTF-8, half the bytes of
+    \\u escapes, and read it back the same."""
+    import sqlite3
+
+    from sqlalchemy import JSON, Column, Integer, MetaData, Table, insert
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'j.db'}")
+    table = Table("j", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("data", JSON))
+    table.create(engine)
+    value = {"text": "政府网站监测" * 100, "n": [1, 2]}
+    with engine.begin() as conn:
+        conn.execute(insert(table).values(id=1, data=value))
+    with engine.connect() as conn:
+        assert conn.execute(select(table.c.data)).scalar_one() == value
+    engine.dispose()
+    raw = sqlite3.connect(tmp_path / "j.db").execute("SELECT data FROM j").fetchone()[0]
+    assert "政府网站监测" in raw and "\\u" not in raw
