@@ -105,11 +105,12 @@ class SiteServer:
 class WebhookServer:
     """Records JSON POSTs (and each request's Host header and path); answers with the
     statuses in `statuses` in turn, then 200, with `answer` as its JSON body when set (a
-    robot's {"errcode": 0, ...})."""
+    robot's {"errcode": 0, ...}); with `redirect`, a 307 there instead."""
 
     def __init__(self, statuses: list[int] | None = None,
-                 answer: dict[str, Any] | None = None) -> None:
+                 answer: dict[str, Any] | None = None, redirect: str = "") -> None:
         self.received: list[dict[str, Any]] = []
+        self.redirect = redirect  # answer every POST with a 307 to this URL
         self.requests: list[tuple[str, str]] = []  # (Host header, request target)
         self.statuses = list(statuses or [])
         self.answer = answer
@@ -131,6 +132,12 @@ class WebhookServer:
                     if status < 300:
                         outer.received.append(body)
                 reply = json.dumps(outer.answer).encode() if outer.answer is not None else b""
+                if outer.redirect:
+                    self.send_response(307)
+                    self.send_header("Location", outer.redirect)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(status)
                 if reply:
                     self.send_header("Content-Type", "application/json")

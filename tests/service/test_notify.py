@@ -545,3 +545,16 @@ def test_after_a_check_pass_notices_go_at_once_and_a_failure_never_fails_the_com
                                       "http://www.quiet.gov.cn/")], NOW)
     notify_after_checks(factory, settings_for(free_port()), NOW)  # refused: logged only
     assert "veto notice of quiet to email:zwgk@hunan.gov.cn failed" in caplog.text
+
+
+def test_webhooks_pass_the_egress_policy(factory: sessionmaker[Session]) -> None:
+    """A configured webhook is an allowed destination; where it redirects to is not, when
+    that is inside the network (another loopback port, here), so nothing reaches it."""
+    with WebhookServer() as inside, WebhookServer(redirect=f"{inside.url}?from=redirect") as hook:
+        seed(factory, hook_b=hook.url)
+        report = send_pending(factory, settings_for(free_port()), now=NOW)
+    errors = {to: why for _, to, why in report.failed}
+    assert errors[f"webhook:{hook.url}"] == (
+        "Webhook 请求失败: ConnectError: 127.0.0.1 -> 127.0.0.1 (loopback)")
+    assert inside.received == [] and inside.requests == []
+    assert len(hook.requests) == 1
