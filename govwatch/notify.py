@@ -317,8 +317,10 @@ def digest_message(site_id: str, site_name: str, day: str, found: Sequence[Item]
 
 
 def summary_message(day: str, sites: Sequence[tuple[str, str, Counts]],
-                    failed: Sequence[tuple[str, str]], settings: Settings) -> Message:
-    """The supervisors' daily summary: per site counts, and the crawls that failed."""
+                    failed: Sequence[tuple[str, str]], settings: Settings,
+                    undelivered: Sequence[str] = ()) -> Message:
+    """The supervisors' daily summary: per site counts, the crawls that failed, and the
+    notices given up (after `max_attempts`) in those 24 hours."""
     subject = f"【政府网站监测】每日监测汇总（{day}）：{len(sites)}个站点"
     new = sum(c.new for _, _, c in sites)
     veto = sum(c.veto for _, _, c in sites)
@@ -329,13 +331,18 @@ def summary_message(day: str, sites: Sequence[tuple[str, str, Counts]],
     outro = []
     if failed:
         outro.append("抓取失败的站点：" + "；".join(f"{name}（{sid}）" for sid, name in failed))
+    if undelivered:
+        outro.append(f"多次发送失败、已放弃的通知 {len(undelivered)} 条（请核对接收地址；"
+                     "govwatch notify 列出全部）：")
+        outro += [f"- {line}" for line in undelivered[:20]]
     link = _link(settings, "/")
     if link:
         outro.append(f"看板：{link}")
     data = {"type": "summary", "day": day, "title": subject,
             "sites": [{"site": sid, "site_name": name, "new": c.new, "open": c.open,
                        "open_veto": c.veto} for sid, name, c in sites],
-            "crawl_failed": [sid for sid, _ in failed], "dashboard": link}
+            "crawl_failed": [sid for sid, _ in failed], "undelivered": list(undelivered),
+            "dashboard": link}
     return _render(subject, intro, [], 0, outro, data, table)
 
 
@@ -754,7 +761,7 @@ def send_digests(factory: sessionmaker[Session], settings: Settings, as_of: date
     if supervisors and sites:
         table = [(s.id, s.name, counts.get(s.id, Counts())) for s in sites]
         crashed = [(s.id, s.name) for s in sites if s.id in failed]
-        message = summary_message(day, table, crashed, settings)
+        message = summary_message(day, table, crashed, settings, given_up(factory, since))
         for recipient in supervisors:
             deliver(SUMMARY, "", recipient, message)
     return report

@@ -248,6 +248,12 @@ def test_failed_sends_are_retried_with_backoff_then_given_up(
         assert row.recipient == f"email:{SUPERVISOR}"
     lines = given_up(factory, NOW)
     assert len(lines) == 1 and SUPERVISOR in lines[0] and "ConnectionRefusedError" in lines[0]
+    # ... and shown to the supervisors in their next daily summary (by webhook, here).
+    with WebhookServer() as hook:
+        summary = apply_mapping(settings, {"notify": {"webhook_url": hook.url}}, "t")
+        send_digests(factory, summary, NOW + timedelta(hours=6), now=NOW + timedelta(hours=6))
+    assert hook.received[0]["undelivered"] == lines
+    assert "单项否决通知 问题" in lines[0] and f"→ email:{SUPERVISOR}" in lines[0]
 
 
 def test_two_senders_at_once_deliver_each_finding_once_per_recipient(
