@@ -357,7 +357,7 @@ def notify_new(rt: Runtime | None = None) -> None:
     from govwatch.notify import send_pending
 
     rt = rt or runtime()
-    report = send_pending(rt.factory, rt.settings)
+    report = send_pending(rt.factory, rt.settings, now=_now(rt.settings))
     if report.messages or report.failed:
         log.info("veto notices: %s messages sent, %s failed", report.messages,
                  len({r for _, r, _ in report.failed}))
@@ -370,14 +370,16 @@ def notify_pending() -> None:
     notify_new(rt)
     if rt.settings.scheduler.digest_enabled:  # retry today's digests that failed
         now = _now(rt.settings)
-        send_digests(rt.factory, rt.settings, digest_moment(rt.settings, now), retry_only=True)
+        send_digests(rt.factory, rt.settings, digest_moment(rt.settings, now), now=now,
+                     retry_only=True)
 
 
 def notify_digest() -> None:
     from govwatch.notify import digest_moment, send_digests
 
     rt = runtime()
-    report = send_digests(rt.factory, rt.settings, digest_moment(rt.settings, _now(rt.settings)))
+    now = _now(rt.settings)
+    report = send_digests(rt.factory, rt.settings, digest_moment(rt.settings, now), now=now)
     log.info("daily notices of %s: %s sent, %s failed", report.day, len(report.sent),
              len(report.failed))
 

@@ -22,9 +22,9 @@ notice (table `notifications`) and every (day, digest, recipient) (table `digest
 claimed before the send — the INSERT of its row, or a conditional UPDATE of a failed one — and
 only the claimant sends; one message carries every finding its sender claimed. A failed send
 keeps its error and is retried after `retry_minutes`, doubling after each further failure; after
-`max_attempts` attempts it is given up (`gave_up`, listed by `govwatch notify`). A claim left by
-a process that died mid-send goes stale after CLAIM_STALE and is retried: at worst a message
-is sent twice after a crash, never lost.
+`max_attempts` attempts it is given up (`gave_up`, listed by `govwatch notify` and in the
+supervisors' next daily summary). A claim left by a process that died mid-send goes stale
+after CLAIM_STALE and is retried: at worst a message is sent twice after a crash, never lost.
 
 Webhooks: a 企业微信 group robot (host qyapi.weixin.qq.com) gets {"msgtype": "markdown",
 "markdown": {"content": …}}, a 钉钉 robot (oapi.dingtalk.com) {"msgtype": "markdown",

@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -564,3 +565,42 @@ def test_webhooks_pass_the_egress_policy(factory: sessionmaker[Session]) -> None
         "Webhook 请求失败: ConnectError: 127.0.0.1 -> 127.0.0.1 (loopback)")
     assert inside.received == [] and inside.requests == []
     assert len(hook.requests) == 1
+
+
+def test_the_service_jobs_send_the_daily_notices_and_retry_them(
+        factory: sessionmaker[Session], monkeypatch: Any) -> None:
+    """notify.digest (at digest_time) sends the day's notices once; notify.pending retries
+    the ones that failed, and sends nothing new of its own."""
+    from govwatch import jobs
+
+    seed(factory)
+    clock = [datetime(2026, 11, 21, 8, 0, 5, tzinfo=ZoneInfo("Asia/Shanghai"))]
+    monkeypatch.setattr(jobs, "_now", lambda settings: clock[0])
+    with SMTPServer(reject_once=True) as smtp, WebhookServer() as hook:
+        settings = settings_for(smtp.port, retry_minutes=10.0)
+        settings = apply_mapping(settings, {"notify": {"webhook_url": hook.url}}, "t")
+        jobs.install(jobs.Runtime(settings, factory))
+        try:
+            jobs.notify_digest()
+            # The window is the 24 hours before 08:00: yongzhou's new links.dead is in it.
+            with factory() as s:
+                sends = {(d.kind, d.site_id, d.recipient): d for d in s.scalars(
+                    select(m.DigestSend))}
+            assert {(k, site) for k, site, _ in sends} == {("digest", "yongzhou"),
+                                                           ("summary", "")}
+            assert sum(1 for d in sends.values() if not d.ok) == 1  # the refused message
+            assert all(d.day == "2026-11-21" for d in sends.values())
+            delivered = len(smtp.messages) + len(hook.received)
+            clock[0] += timedelta(minutes=11)
+            jobs.notify_pending()  # the retry: only the failed one
+            with factory() as s:
+                assert all(d.ok for d in s.scalars(select(m.DigestSend)))
+            after_retry = len(smtp.messages) + len(hook.received)
+            # The retried send, and the veto notices: per site, its webmaster's email and the
+            # supervisor's email and webhook.
+            assert after_retry == delivered + 1 + 2 * 3
+            jobs.notify_digest()  # again the same day: nothing
+            jobs.notify_pending()
+            assert len(smtp.messages) + len(hook.received) == after_retry
+        finally:
+            jobs.install(None)
