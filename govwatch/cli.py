@@ -209,15 +209,16 @@ def _enqueue(args: argparse.Namespace, settings: Settings) -> int:
                         "（PostgreSQL），并在各机器上运行 govwatch worker")
     if args.jobs is not None:
         raise UserError("--enqueue 与 --jobs 不能同时使用（并发由各 govwatch worker 决定）")
-    from govwatch.queue import enqueue_crawls, queue_installed
+    from govwatch.worker import load_queue
 
+    queue = load_queue()
     factory = _factory(settings)
-    if not queue_installed(factory):
+    if not queue.queue_installed(factory):
         raise UserError("数据库中还没有任务队列，请先运行 govwatch init")
     with factory() as session:
         site_ids = _select_sites(session, args.site)
     as_of = parse_as_of(args.as_of, settings) if args.as_of else None
-    outcome = enqueue_crawls(settings, factory, site_ids, as_of=as_of,
+    outcome = queue.enqueue_crawls(settings, factory, site_ids, as_of=as_of,
                              max_pages=args.max_pages)
     already = f"，{len(outcome.already)} 个站点已在队列中而跳过" if outcome.already else ""
     print(f"已加入队列: {len(outcome.queued)} 个站点的抓取任务{already}"

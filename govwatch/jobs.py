@@ -154,9 +154,10 @@ class CrawlReport:
     check_errors: list[str] = field(default_factory=list)
     runs: dict[str, int] = field(default_factory=dict)  # site -> its crawl run
     queued: list[str] = field(default_factory=list)  # handed to the workers (see crawl_all)
+    enqueued: bool = False  # the crawls were queued for the workers, not run here
 
     def line(self) -> str:
-        if self.queued or (self.skipped and not self.runs):
+        if self.enqueued:
             return (f"夜间抓取已加入队列: {len(self.queued)} 个站点"
                     f"（已在队列中而跳过 {len(self.skipped)}）")
         parts = [f"夜间抓取完成: 完成 {len(self.finished)}", f"失败 {len(self.failed)}",
@@ -261,7 +262,8 @@ def crawl_all() -> CrawlReport:
         from govwatch.queue import enqueue_crawls
 
         outcome = enqueue_crawls(rt.settings, rt.factory)
-        report = CrawlReport(queued=list(outcome.queued), skipped=list(outcome.already))
+        report = CrawlReport(queued=list(outcome.queued), skipped=list(outcome.already),
+                             enqueued=True)
         log.info(report.line())
         return report
     with rt.factory() as session:

@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import signal
 import socket
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from core.errors import UserError
 from core.settings import Settings
@@ -38,8 +40,16 @@ def add_worker_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.set_defaults(func=cmd_worker)
 
 
+def load_queue() -> Any:
+    """govwatch.queue, or a one-line error when procrastinate is not installed."""
+    try:
+        return importlib.import_module("govwatch.queue")
+    except ImportError as exc:
+        raise UserError(f"任务队列需要 procrastinate（{exc.name} 未安装）: "
+                        "pip install 'govwatch[postgres]'") from None
+
+
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from govwatch.queue import queue_installed
     from govwatch.serve import configure_logging
 
     if not settings.workers.enabled:
@@ -49,8 +59,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         else args.concurrency
     if concurrency < 1:
         raise UserError("--concurrency 必须是正整数")
+    queue = load_queue()
     factory = open_factory(settings)
-    if not queue_installed(factory):
+    if not queue.queue_installed(factory):
         raise UserError("数据库中还没有任务队列，请先运行 govwatch init")
     configure_logging()
     logging.getLogger("govwatch.jobs").setLevel(logging.WARNING)  # one line per job: ours
@@ -99,9 +110,10 @@ async def _work(settings: Settings, runtime: jobs.Runtime, concurrency: int) -> 
             recovering = asyncio.create_task(recover())
 
             def stop() -> None:
-                if not runtime.stop.is_set():
-                    print("govwatch worker 正在停止（正在运行的抓取将中断并重新排队）…",
-                          file=sys.stderr, flush=True)
+                if runtime.stop.is_set():
+                    return  # once: a second cancel would abandon the running jobs
+                print("govwatch worker 正在停止（正在运行的抓取将中断并重新排队）…",
+                      file=sys.stderr, flush=True)
                 runtime.request_stop()  # running crawls get SIGTERM
                 work.cancel()  # procrastinate: stop fetching, wait for the running jobs
 

@@ -265,6 +265,8 @@ def test_serve_nightly_crawl_enqueues_when_workers_are_enabled(served: Served) -
     assert len(report.queued) == 10 and not report.runs and not report.skipped
     assert again.queued == [] and len(again.skipped) == 10
     assert "已加入队列: 0 个站点（已在队列中而跳过 10）" in again.line()
+    # In-process, every site skipped (still being crawled) is not "queued".
+    assert jobs.CrawlReport(skipped=["hunan"]).line().startswith("夜间抓取完成")
     assert query("SELECT count(*) FROM procrastinate_jobs") == [(10,)]
     assert runs(PG_URL or "") == []  # nothing crawled in-process
 
@@ -310,3 +312,14 @@ def test_sqlite_with_workers_enabled_is_a_one_line_error(tmp_path: Path) -> None
         assert proc.returncode == 1
         assert proc.stderr.count("\n") == 1 and "需要 PostgreSQL" in proc.stderr
         assert "sqlite" in proc.stderr
+
+
+def test_without_procrastinate_the_queue_is_a_one_line_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.errors import UserError
+    from govwatch.worker import load_queue
+
+    monkeypatch.setitem(sys.modules, "procrastinate", None)  # not installed
+    monkeypatch.delitem(sys.modules, "govwatch.queue", raising=False)
+    with pytest.raises(UserError, match=r"procrastinate.*pip install 'govwatch\[postgres\]'"):
+        load_queue()
