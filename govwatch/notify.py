@@ -131,6 +131,7 @@ class Message:
     text: str  # plain-text email body
     html: str  # HTML email body
     markdown: str  # 企业微信 / 钉钉
+    markdown_tail: str  # the closing lines of `markdown` (links, footer): kept when it is cut
     data: dict[str, Any]  # the generic webhook's JSON
 
 
@@ -256,17 +257,19 @@ def _render(subject: str, intro: str, listed: Sequence[Item], rest: int, outro: 
                     + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>"
                     + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r)
                               + "</tr>" for r in rows) + "</table>")
+    tail: list[str] = []
     for line in outro:
         text.append(line)
-        md += ["", _flat(line, 300)]
+        tail += ["", _flat(line, 300)]
         body.append(f"<p>{html.escape(line)}</p>")
     text += ["", FOOTER]
-    md += ["", FOOTER]
+    tail += ["", FOOTER]
+    md += tail
     body.append(f"<p style=\"color:#666\">{html.escape(FOOTER)}</p>")
     page = ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>"
             f"{html.escape(subject)}</title></head><body>{''.join(body)}</body></html>")
     return Message(subject=subject, text="\n".join(text) + "\n", html=page,
-                   markdown="\n".join(md), data=data)
+                   markdown="\n".join(md), markdown_tail="\n".join(tail), data=data)
 
 
 def _subject(text: str) -> str:
@@ -394,23 +397,40 @@ def webhook_kind(url: str) -> str:
     return "json"
 
 
-def _clip_bytes(text: str, limit: int) -> str:
-    data = text.encode("utf-8")
-    if len(data) <= limit:
-        return text
-    return data[: limit - 3].decode("utf-8", "ignore") + "…"
+CUT = "\n……（内容过长，其余请在看板中查看）"
+
+
+def _fit(message: Message, limit: int, size: Callable[[str], int]) -> str:
+    """The markdown within `limit` (as `size` measures it): whole lines of the body up to
+    where it must be cut, then the closing lines (dashboard link, footer) in any case."""
+    if size(message.markdown) <= limit:
+        return message.markdown
+    tail = message.markdown_tail
+    body = message.markdown[: len(message.markdown) - len(tail)]
+    room = limit - size(CUT) - size(tail)
+    kept: list[str] = []
+    used = 0
+    for line in body.split("\n"):
+        cost = size(line) + 1
+        if used + cost > room:
+            break
+        kept.append(line)
+        used += cost
+    return "\n".join(kept) + CUT + tail
+
+
+def _utf8(text: str) -> int:
+    return len(text.encode("utf-8"))
 
 
 def webhook_payload(url: str, message: Message) -> dict[str, Any]:
     kind = webhook_kind(url)
     if kind == "wecom":
         return {"msgtype": "markdown",
-                "markdown": {"content": _clip_bytes(message.markdown, WECOM_MAX_BYTES)}}
+                "markdown": {"content": _fit(message, WECOM_MAX_BYTES, _utf8)}}
     if kind == "dingtalk":
-        text = message.markdown
-        if len(text) > DINGTALK_MAX_CHARS:
-            text = text[: DINGTALK_MAX_CHARS - 1] + "…"
-        return {"msgtype": "markdown", "markdown": {"title": message.subject, "text": text}}
+        return {"msgtype": "markdown", "markdown": {
+            "title": message.subject, "text": _fit(message, DINGTALK_MAX_CHARS, len)}}
     return message.data
 
 

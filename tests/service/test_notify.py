@@ -604,3 +604,25 @@ def test_the_service_jobs_send_the_daily_notices_and_retry_them(
             assert len(smtp.messages) + len(hook.received) == after_retry
         finally:
             jobs.install(None)
+
+
+def test_a_long_robot_message_is_cut_to_its_limit_keeping_the_link_and_footer() -> None:
+    from govwatch.notify import FOOTER, WECOM_MAX_BYTES, Item, veto_message, webhook_payload
+
+    settings = settings_for(free_port())
+    found = [Item(id=n, check="columns.stale", title="栏目信息长期未更新", message="栏目" * 40,
+                  url=f"http://www.yongzhou.gov.cn/c{n}/", page="http://www.yongzhou.gov.cn/",
+                  evidence="最新信息日期: 2026-01-01", rule="《检查指标》", deadline="",
+                  link=f"{PUBLIC}/findings/{n}", data={"id": n}) for n in range(1, 61)]
+    message = veto_message("yongzhou", "永州市人民政府", found, settings)
+    assert len(message.markdown.encode()) > 4 * WECOM_MAX_BYTES  # far too long as it is
+    content = webhook_payload("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+                              message)["markdown"]["content"]
+    assert len(content.encode()) <= WECOM_MAX_BYTES
+    assert content.startswith("**【政府网站监测】单项否决60项：永州市人民政府**")
+    assert "1. **栏目信息长期未更新**（columns.stale）" in content
+    assert content.endswith(f"看板：{PUBLIC}/sites/yongzhou\n\n{FOOTER}")
+    assert "……（内容过长，其余请在看板中查看）" in content
+    text = webhook_payload("https://oapi.dingtalk.com/robot/send?access_token=t",
+                           message)["markdown"]["text"]
+    assert text == message.markdown  # within 钉钉's limit: whole
