@@ -92,6 +92,21 @@ class CrawlerSettings:
     # a cheaper crawl whose pages the content checks cannot judge (they find nothing there);
     # link, identity, timeliness and the other checks are unaffected.
     content_extraction: bool = True
+    # Link results are shared by every crawl process on the database (crawler.sharing) for
+    # this many hours: a target that many sites link to (beian.miit.gov.cn, www.gov.cn, a
+    # provincial portal) is requested once per period, by whichever crawl reaches it first,
+    # not once per site or process. A site's own URLs are always checked by its own crawl
+    # (a fix shows at the next crawl). 0 = no sharing: every crawl process checks everything.
+    link_share_hours: float = 12.0
+    # Seconds after which another crawl's claim on a link target that was not renewed (the
+    # claimant died or was killed) is taken over; claims are renewed while they wait.
+    link_claim_timeout: float = 120.0
+    # Seconds a crawl waits between two looks at the link targets others are checking.
+    link_share_poll: float = 1.0
+    # Seconds between two link checks sent to one host by all crawl processes together
+    # (hosts not crawled as sites by the process: other sites' hosts, beian.miit.gov.cn,
+    # ...); 0 = only the per-process limit of 2 at a time.
+    link_host_interval: float = 0.1
 
 
 # Points deducted per finding of a `deduct` finding, by check code (the catalogue in
@@ -467,10 +482,12 @@ def _merge_crawler(where: str, base: CrawlerSettings, data: Any) -> CrawlerSetti
     if result.robots not in ("obey", "ignore"):
         raise SettingsError(f"{where}: crawler.robots 只能是 obey 或 ignore")
     for name in ("download_timeout", "max_body_bytes", "concurrent_requests", "batch_size",
-                 "link_check_factor", "max_links_per_page"):
+                 "link_check_factor", "max_links_per_page", "link_claim_timeout",
+                 "link_share_poll"):
         if getattr(result, name) <= 0:
             raise SettingsError(f"{where}: crawler.{name} 必须大于 0")
-    for name in ("retries", "extract_workers", "attachment_max_bytes", "attachments_per_site"):
+    for name in ("retries", "extract_workers", "attachment_max_bytes", "attachments_per_site",
+                 "link_share_hours", "link_host_interval"):
         if getattr(result, name) < 0:
             raise SettingsError(f"{where}: crawler.{name} 不能为负数")
     for host, target in result.connect_to.items():

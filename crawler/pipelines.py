@@ -13,6 +13,7 @@ non-HTML answers, and every page when extraction runs in the crawl process).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,11 @@ from crawler.facts import FACTS_VERSION
 from crawler.items import AttachmentItem, PageItem, ResultItem
 from crawler.records import PageRecord
 from store import models as m
+from store import shared_links
+
+# Seconds a link result may wait in the buffer: crawls waiting for it (crawler.sharing) see it
+# once it is written, so a slow trickle of results is not held until the batch fills.
+RESULT_MAX_WAIT = 2.0
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +136,8 @@ class StorePipeline:
         self.pages: list[PageRecord] = []
         self.results: dict[str, ResultItem] = {}
         self.attachments: list[AttachmentItem] = []
+        self.share = False  # publish link results for other crawls (crawler.sharing)
+        self.flushed = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -139,6 +147,7 @@ class StorePipeline:
         spider = spider or self.crawler.spider
         self.factory = spider.session_factory  # type: ignore[union-attr]
         self.run_id = spider.run_id  # type: ignore[union-attr]
+        self.share = getattr(spider, "share", None) is not None
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, PageRecord):
@@ -151,7 +160,9 @@ class StorePipeline:
             self.results.setdefault(item["url"], item)
         elif isinstance(item, AttachmentItem):
             self.attachments.append(item)
-        if len(self.pages) + len(self.results) + len(self.attachments) >= self.batch_size:
+        if len(self.pages) + len(self.results) + len(self.attachments) >= self.batch_size or (
+                self.share and self.results
+                and time.monotonic() - self.flushed > RESULT_MAX_WAIT):
             self.flush()
         return item
 
@@ -163,6 +174,7 @@ class StorePipeline:
             return
         pages, results, attachments = self.pages, self.results, self.attachments
         self.pages, self.results, self.attachments = [], {}, []
+        self.flushed = time.monotonic()
         now = datetime.now(UTC)
         assert self.factory is not None, "pipeline used before open_spider"
         with self.factory() as session, session.begin():
@@ -182,6 +194,8 @@ class StorePipeline:
                         for r in results.values()
                     ],
                 )
+                if self.share:
+                    shared_links.publish(session, list(results.values()), time.time())
             if attachments:
                 insert_ignore(
                     session,

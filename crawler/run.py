@@ -276,6 +276,9 @@ def run_crawl(settings: Settings, run_id: int, max_pages: int | None = None,
         # Requests refused by the egress policy; answers over crawler.max_body_bytes.
         "refused": counters.refused if counters else 0,
         "too_large": counters.too_large if counters else 0,
+        # Link results reused from other crawls, and targets waited for (crawler.sharing).
+        "shared": counters.shared if counters else 0,
+        "waited": counters.waited if counters else 0,
         # Sites whose link checks a cap cut (read by checks.snapshot: links.check-cap).
         "link_caps": link_caps,
         "seconds": round(time.monotonic() - counters.started, 2) if counters else 0,

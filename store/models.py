@@ -198,6 +198,37 @@ class LinkResult(Base):
     checked_at: Mapped[datetime]
 
 
+class SharedLink(Base):
+    """A link target's verification shared by every crawl process on this database, for
+    `crawler.link_share_hours` (crawler.sharing): a target many sites link to is requested once
+    per period, not once per crawl. A crawl about to check a URL claims its row first
+    (claimed_by/claimed_at, renewed while the check is pending); the others wait for the
+    `result` it publishes, or take the claim over once it is older than
+    `crawler.link_claim_timeout` (a claimant that died). Times are epoch seconds (portable
+    arithmetic in SQL on SQLite and PostgreSQL)."""
+
+    __tablename__ = "shared_links"
+
+    url: Mapped[str] = mapped_column(URL, primary_key=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(255), index=True)
+    claimed_at: Mapped[float | None]
+    checked_at: Mapped[float | None] = mapped_column(index=True)
+    # The verdict as link_results stores it: method, status, final_url, redirects,
+    # error_kind, error, elapsed_ms, soft404, attempts.
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SharedLinkHost(Base):
+    """Politeness towards the hosts of shared link targets across crawl processes: the
+    earliest time (epoch seconds) at which the next link check may be sent to `host`; each
+    check reserves its slot by moving it on by `crawler.link_host_interval`."""
+
+    __tablename__ = "shared_link_hosts"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    next_at: Mapped[float]
+
+
 class AttachmentText(Base):
     """An attachment of a site's page the crawl downloaded and read (crawler.attachments):
     what content.privacy-leak needs, never the text itself; personal numbers masked."""

@@ -7,7 +7,9 @@ Parameterised by registry entries (`SiteEntry`), it
   GET, conditional on the previous crawl's ETag / Last-Modified;
 - verifies every other link target (resources, attachments, other sites, pages beyond the
   limits) with HEAD, falling back to GET where HEAD is refused or unreliable;
-- requests every URL at most once per crawl, however many pages or sites link to it;
+- requests every URL at most once per crawl, however many pages or sites link to it, and,
+  with `crawler.link_share_hours`, link targets other than its own sites' URLs at most once
+  per period across every crawl process on the database (crawler.sharing);
 - follows redirects itself, so each result carries its whole redirect chain and loops are
   named as such;
 - verifies the attachments (PDF, Word, Excel) of a site's own pages with a GET capped at
@@ -31,7 +33,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from sqlalchemy import select
 from twisted.python.failure import Failure
@@ -47,6 +51,7 @@ from crawler.items import AttachmentItem, PageItem, ResultItem
 from crawler.pipelines import page_record, write_pages
 from crawler.pool import Analyser, StoreTarget, Verdict
 from crawler.records import PageRecord
+from crawler.sharing import LinkShare
 from crawler.spam import stylesheet_facts
 from store import models as m
 
@@ -98,6 +103,9 @@ class Counters:
     # Requests the egress policy refused (crawler.egress_policy), bodies over the size limit.
     refused: int = 0
     too_large: int = 0
+    # Link results taken from other crawls (crawler.sharing), targets waited for.
+    shared: int = 0
+    waited: int = 0
     started: float = field(default_factory=time.monotonic)
 
 
@@ -225,6 +233,44 @@ class SiteSpider(Spider):
                   if database_url and session_factory is not None else None)
         self.analyser = Analyser(gw.extract_workers, target, write=self._write_records,
                                  content=gw.content_extraction)
+        # Link results shared with the other crawl processes on the database.
+        self.share: LinkShare | None = None
+        if gw.link_share_hours > 0 and session_factory is not None:
+            self.share = LinkShare(session_factory, run_id, gw, schedule=self._schedule,
+                                   reused=self._reused, shareable=self._shareable)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
+        spider: SiteSpider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._idle, signal=signals.spider_idle)
+        return spider
+
+    def _idle(self) -> None:
+        """Not done while shared link checks wait for another crawl or a host slot."""
+        if self.share is not None and self.share.busy():
+            raise DontCloseSpider
+
+    def _schedule(self, request: Request) -> None:
+        self.crawler.engine.crawl(request)
+
+    def _shareable(self, request: Request) -> bool:
+        """Link checks of targets that are not this crawl's own sites' URLs (those are
+        always checked here, so that a fix shows at the site's next crawl)."""
+        meta = request.meta
+        return (meta.get("gw") == "check" and "gw_read" not in meta
+                and "gw_fallback" not in meta and self._owner(request.url) is None)
+
+    def _reused(self, url: str, result: dict[str, Any]) -> list[Request]:
+        """Another crawl's result for `url` was stored as this run's. A redirect it did not
+        follow (its target was verified by a request of its own) needs that target's
+        result too (store.snapshot joins the two): verify it, unless already done here."""
+        self.counters.shared += 1
+        status, target = result.get("status"), result.get("final_url")
+        if (status is None or not 300 <= status < 400 or not target
+                or target in self.seen):
+            return []
+        self.seen.add(target)
+        return [self._check_request(target, "HEAD")]
 
     @property
     def egress(self) -> EgressPolicy:
@@ -245,6 +291,9 @@ class SiteSpider(Spider):
                         datetime.now(UTC))
 
     def closed(self, reason: str) -> None:
+        if self.share is not None:
+            self.counters.waited = self.share.waited_count
+            self.share.close()
         self.analyser.close()
 
     # -- start ---------------------------------------------------------------------------
@@ -257,6 +306,10 @@ class SiteSpider(Spider):
         yield from self._start_requests()
 
     def _start_requests(self) -> Iterator[Request]:
+        if self.share is not None:
+            # Other crawls linking to these wait for this crawl's fetch of them.
+            self.share.claim_pages([state.entry.url for state in self.sites.values()])
+            self.share.start()
         for state in self.sites.values():
             entry = state.entry
             if not self.gw.soft404_probe:
@@ -537,9 +590,16 @@ class SiteSpider(Spider):
         if record is not None:
             yield record
         if not soft404:
+            shared: list[Request] = []
             for request in self._schedule_links(state, verdict, meta["gw_depth"],
                                                 meta["gw_origin"]):
-                yield request
+                if self.share is not None and self._shareable(request):
+                    shared.append(request)
+                else:
+                    yield request
+            if shared and self.share is not None:
+                for request in await self.share.resolve(shared):
+                    yield request
 
     # -- attachments ---------------------------------------------------------------------
 

@@ -1,0 +1,321 @@
+"""Link results shared across crawl processes (crawler.sharing, store.shared_links): real
+`govwatch crawl` processes against a loopback server that counts every request.
+
+A small world: sites s1..s4 whose home pages all link to the same targets on one host that is
+no registered site (links.share-test.gov.cn, standing for beian.miit.gov.cn or www.gov.cn),
+one of them dead, plus an image of their own."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select, update
+
+from store import models as m
+from store.session import make_engine, session_factory
+
+AS_OF = "2026-11-21T12:00:00+08:00"
+SHARED = "links.share-test.gov.cn"
+TARGETS = [f"/p{i}.html" for i in range(6)]  # /p0.html is dead (404)
+SITES = ("s1", "s2", "s3", "s4")
+WAIT = 300
+
+
+def site_host(site: str) -> str:
+    return f"www.{site}-share.gov.cn"
+
+
+def home_page(site: str) -> bytes:
+    links = "".join(f'<li><a href="http://{SHARED}{path}">链接{i}</a></li>'
+                    for i, path in enumerate(TARGETS))
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{site}测试网站</title>
+</head><body><h1>{site}测试网站</h1><img src="/logo.png" alt="标志">
+<ul>{links}</ul><a href="/a.html">关于</a></body></html>""".encode()
+
+
+class Server:
+    """Every test host on one loopback port (the crawler reaches them through connect_to, in
+    HTTP proxy form); records (time, method, host, path) of every request."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[float, str, str, str]] = []
+        self.delay = 0.0  # seconds before answering a request to the shared host
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_HEAD(self) -> None:
+                self.answer(head=True)
+
+            def do_GET(self) -> None:
+                self.answer(head=False)
+
+            def answer(self, head: bool) -> None:
+                parts = urlsplit(self.path)
+                host = (parts.hostname or self.headers.get("Host", "")).split(":")[0]
+                path = parts.path if parts.scheme else self.path.split("?")[0]
+                with outer.lock:
+                    outer.log.append((time.monotonic(), self.command, host, path))
+                status, ctype, body = 404, "text/html; charset=utf-8", b"<p>not found</p>"
+                if host == SHARED:
+                    if outer.delay:
+                        time.sleep(outer.delay)
+                    if path in TARGETS[1:]:
+                        status, body = 200, b"<html><body><p>ok</p></body></html>"
+                elif host.endswith("-share.gov.cn"):
+                    site = host.split(".")[1].removesuffix("-share")
+                    if path == "/":
+                        status, body = 200, home_page(site)
+                    elif path == "/a.html":
+                        status, body = 200, b"<html><body><p>about</p></body></html>"
+                    elif path == "/logo.png":
+                        status, ctype, body = 200, "image/png", b"\x89PNG\r\n\x1a\n"
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if not head:
+                    self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def since(self, mark: int) -> list[tuple[float, str, str, str]]:
+        with self.lock:
+            return list(self.log[mark:])
+
+    def mark(self) -> int:
+        with self.lock:
+            return len(self.log)
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    srv = Server()
+    yield srv
+    srv.close()
+
+
+@dataclass
+class World:
+    env: dict[str, str]
+    db_url: str
+
+
+def make_world(tmp: Path, server: Server, db_url: str, extra: str = "") -> World:
+    tmp.mkdir(parents=True, exist_ok=True)
+    sites = "".join(f"""  - id: {site}
+    name: {site}测试网站
+    url: http://{site_host(site)}/
+    level: county
+    crawl: {{delay: 0, concurrency: 4}}
+""" for site in SITES)
+    (tmp / "sites.yaml").write_text(f"sites:\n{sites}", encoding="utf-8")
+    hosts = "".join(f'"{site_host(s)}" = "127.0.0.1:{server.port}"\n' for s in SITES)
+    (tmp / "settings.toml").write_text(f"""[crawler]
+download_timeout = 10.0
+retries = 0
+robots = "ignore"
+{extra}
+[crawler.connect_to]
+{hosts}"{SHARED}" = "127.0.0.1:{server.port}"
+""", encoding="utf-8")
+    env = dict(os.environ, GOVWATCH_SETTINGS=str(tmp / "settings.toml"),
+               GOVWATCH_DATABASE_URL=db_url)
+    gw(env, "init")
+    gw(env, "sites", "import", str(tmp / "sites.yaml"))
+    return World(env, db_url)
+
+
+def gw(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([sys.executable, "-m", "govwatch.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=WAIT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def crawl(world: World, *args: str) -> subprocess.CompletedProcess[str]:
+    return gw(world.env, "crawl", "--as-of", AS_OF, *args)
+
+
+def findings(world: World) -> list[tuple[Any, ...]]:
+    out = gw(world.env, "findings", "--format", "json", "--status", "all").stdout
+    return sorted((f["site"], f["check"], f["url"], f["page"], f["severity"], f["message"],
+                   json.dumps(f["evidence"], sort_keys=True, ensure_ascii=False))
+                  for f in map(json.loads, out.splitlines()))
+
+
+def shared_checks(log: list[tuple[float, str, str, str]]) -> dict[str, list[float]]:
+    """When each shared target's check began (its HEAD), by path."""
+    out: dict[str, list[float]] = {}
+    for when, method, host, path in log:
+        if host == SHARED and method == "HEAD":
+            out.setdefault(path, []).append(when)
+    return out
+
+
+def run_stats(db_url: str) -> list[dict[str, Any]]:
+    engine = make_engine(db_url)
+    with session_factory(engine)() as s:
+        rows = [dict(r.stats or {}) for r in s.scalars(select(m.CrawlRun)
+                                                        .order_by(m.CrawlRun.id))]
+    engine.dispose()
+    return rows
+
+
+def results_of(db_url: str, run_index: int) -> dict[str, tuple[int | None, str | None]]:
+    engine = make_engine(db_url)
+    with session_factory(engine)() as s:
+        run_ids = list(s.scalars(select(m.CrawlRun.id).order_by(m.CrawlRun.id)))
+        rows = {r.url: (r.status, r.method) for r in s.scalars(
+            select(m.LinkResult).where(m.LinkResult.crawl_run_id == run_ids[run_index]))}
+    engine.dispose()
+    return rows
+
+
+def test_n_processes_request_each_shared_target_once_spaced_per_host(
+        tmp_path: Path, server: Server, db_url: str) -> None:
+    interval = 0.5
+    extra = f"link_host_interval = {interval}\n"
+    # One process: the reference findings.
+    one = make_world(tmp_path / "one", server, f"sqlite:///{tmp_path / 'one.db'}", extra)
+    crawl(one, "--jobs", "1")
+    # Four processes on the database under test: one site each.
+    four = make_world(tmp_path / "four", server, db_url, extra)
+    mark = server.mark()
+    crawl(four, "--jobs", "4")
+    log = server.since(mark)
+    checks = shared_checks(log)
+    assert sorted(checks) == sorted(TARGETS)
+    assert all(len(times) == 1 for times in checks.values()), checks  # once, not 4 times
+    # Per-host politeness across the processes: each check of the shared host waits for the
+    # slot it reserved, `interval` after the one before (a request handed to Scrapy a little
+    # late, under load, comes closer to the next one, but never brings the rest forward).
+    starts = sorted(t for times in checks.values() for t in times)
+    for k, when in enumerate(starts):
+        assert when - starts[0] >= k * interval - 0.3, starts
+    for k in range(len(starts) - 2):
+        assert starts[k + 2] - starts[k] >= interval, starts  # never 3 within one interval
+    # The other processes took the results (and the dead one is still found dead).
+    stats = run_stats(db_url)
+    assert len(stats) == 4
+    assert sum(s["shared"] for s in stats) == 3 * len(TARGETS)
+    assert findings(four) == findings(one)
+    dead = [f for f in findings(four) if f[1] == "links.dead-home"]
+    assert {f[0] for f in dead} == set(SITES)
+    assert all(f[2] == f"http://{SHARED}/p0.html" for f in dead)
+    # Each site's own image is its own crawl's to check: requested by every process.
+    own = [(host, path) for _t, _meth, host, path in log if path == "/logo.png"]
+    assert sorted(own) == sorted((site_host(s), "/logo.png") for s in SITES)
+
+
+def test_without_sharing_each_process_checks_every_target(tmp_path: Path,
+                                                         server: Server) -> None:
+    world = make_world(tmp_path, server, f"sqlite:///{tmp_path / 'off.db'}",
+                       "link_share_hours = 0\n")
+    mark = server.mark()
+    crawl(world, "--jobs", "4")
+    checks = shared_checks(server.since(mark))
+    assert sorted(checks) == sorted(TARGETS)
+    assert all(len(times) == 4 for times in checks.values()), checks
+
+
+def test_results_are_reused_until_they_expire(tmp_path: Path, server: Server,
+                                              db_url: str) -> None:
+    world = make_world(tmp_path, server, db_url, "link_share_hours = 12\n")
+    crawl(world, "--site", "s1")
+    mark = server.mark()
+    crawl(world, "--site", "s2")
+    log = server.since(mark)
+    assert not [r for r in log if r[2] == SHARED]  # nothing asked again within 12 hours
+    assert (site_host("s2"), "/logo.png") in {(h, p) for _t, _m, h, p in log}
+    reused = results_of(db_url, 1)
+    assert reused[f"http://{SHARED}/p0.html"][0] == 404  # the dead one stays dead
+    assert reused[f"http://{SHARED}/p1.html"][0] == 200
+    assert run_stats(db_url)[1]["shared"] == len(TARGETS)
+    # s1 crawled again: its own image is checked again, the shared targets are not.
+    mark = server.mark()
+    crawl(world, "--site", "s1")
+    log = server.since(mark)
+    assert (site_host("s1"), "/logo.png") in {(h, p) for _t, _m, h, p in log}
+    assert not [r for r in log if r[2] == SHARED]
+    # Older than the TTL: checked again.
+    engine = make_engine(db_url)
+    with session_factory(engine).begin() as s:
+        s.execute(update(m.SharedLink).values(checked_at=m.SharedLink.checked_at - 12 * 3600 - 1))
+    engine.dispose()
+    mark = server.mark()
+    crawl(world, "--site", "s3")
+    assert sorted(shared_checks(server.since(mark))) == sorted(TARGETS)
+    assert run_stats(db_url)[3]["shared"] == 0
+
+
+def test_a_claim_of_a_killed_crawl_is_taken_over(tmp_path: Path, server: Server,
+                                                 db_url: str) -> None:
+    world = make_world(tmp_path, server, db_url,
+                       "link_claim_timeout = 15\nlink_share_poll = 0.2\n")
+    server.delay = 20.0  # the shared host hangs: the first crawl dies holding its claims
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "govwatch.cli", "crawl", "--as-of", AS_OF, "--site", "s1"],
+            env=world.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        engine = make_engine(db_url)
+        factory = session_factory(engine)
+        deadline = time.monotonic() + WAIT
+        claimed: list[str] = []
+        while time.monotonic() < deadline and proc.poll() is None:
+            with factory() as s:
+                claimed = list(s.scalars(select(m.SharedLink.url).where(
+                    m.SharedLink.claimed_by.is_not(None), m.SharedLink.url.like(f"%{SHARED}%"))))
+            if len(claimed) == len(TARGETS) and shared_checks(server.since(0)):
+                break
+            time.sleep(0.2)
+        assert len(claimed) == len(TARGETS), "the first crawl never claimed the targets"
+        os.killpg(proc.pid, signal.SIGKILL)  # the command and its crawl process, outright
+        proc.wait()
+        killed = time.monotonic()
+    finally:
+        server.delay = 0.0
+    mark = server.mark()
+    crawl(world, "--site", "s2")
+    # The claims were fresh when s2 met them: it waited for them to go stale (15 s after
+    # their last renewal), then took them over and checked every target itself, once.
+    checks = shared_checks(server.since(mark))
+    assert sorted(checks) == sorted(TARGETS) and all(len(t) == 1 for t in checks.values())
+    assert min(t for times in checks.values() for t in times) - killed >= 15 - 1
+    stats = run_stats(db_url)
+    assert stats[-1]["waited"] == len(TARGETS), (stats[-1], checks, killed)
+    assert stats[-1]["shared"] == 0
+    got = results_of(db_url, len(stats) - 1)
+    assert got[f"http://{SHARED}/p0.html"][0] == 404
+    assert all(got[f"http://{SHARED}{p}"][0] == 200 for p in TARGETS[1:])
+    with factory() as s:  # the targets published, nothing of them left claimed
+        assert not list(s.scalars(select(m.SharedLink.url).where(
+            m.SharedLink.claimed_by.is_not(None), m.SharedLink.url.like(f"%{SHARED}%"))))
+    engine.dispose()

@@ -1,0 +1,62 @@
+"""`govwatch crawl --jobs 2` on the demo world with link results shared between the two crawl
+processes: no URL is requested more often than by one process crawling every site, and the
+findings are those of one process. Without sharing, targets that sites of both groups link to
+(beian.miit.gov.cn, the portals' home pages, ...) are requested by both."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from govwatch.demo.server import DemoServer
+from govwatch.demo.world import AS_OF, build_world
+from tests.e2e.test_jobs import Served, findings, gw, runs, setup_db
+
+pytestmark = pytest.mark.e2e
+
+Requests = Counter[tuple[str, str, str]]  # (method, host, path?query) -> times asked
+
+
+def crawl_counting(served: Served, log: list[tuple[str, str, str]], name: str, jobs: int,
+                   extra: str = "") -> tuple[Requests, list[tuple[Any, ...]], list[Any]]:
+    """Requests the server saw during the crawl, the findings, the runs' stats."""
+    db_url = f"sqlite:///{served.tmp / f'{name}.db'}"
+    env = setup_db(served, name, db_url)
+    if extra:
+        settings = Path(env["GOVWATCH_SETTINGS"])
+        text = settings.read_text(encoding="utf-8")
+        settings.write_text(text.replace("[crawler]\n", f"[crawler]\n{extra}\n", 1),
+                            encoding="utf-8")
+    mark = len(log)
+    gw(env, "crawl", "--as-of", AS_OF, "--jobs", str(jobs))
+    asked = Counter(log[mark:])
+    crawl_runs = runs(db_url)
+    assert [r.status for r in crawl_runs] == ["finished"] * jobs
+    return asked, findings(env), [r.stats for r in crawl_runs]
+
+
+def test_two_processes_request_nothing_twice(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "world")
+    with DemoServer(world) as server:
+        served = Served(world, server.port, tmp_path)
+        log = server.request_log
+        one, found_one, _ = crawl_counting(served, log, "one", 1)
+        two, found_two, stats = crawl_counting(served, log, "two", 2)
+        off, found_off, _ = crawl_counting(served, log, "off", 2, "link_share_hours = 0")
+    # Without sharing, the world does make both processes check the same targets.
+    twice = sorted(key for key, n in off.items() if key[0] == "HEAD" and n > one[key])
+    assert len(twice) >= 5, twice
+    assert any(host == "beian.miit.gov.cn" for _m, host, _p in twice), twice
+    # With sharing: nothing is asked for more often than one process asks for it (with a
+    # GET fallback or a retry of the one check), the other process took the results.
+    more = {key: (one[key], n) for key, n in two.items() if n > max(one[key], 1)}
+    assert not more, more
+    assert not [key for key in twice if two[key] > 1]
+    assert sum(s["shared"] for s in stats) >= len(twice)
+    # ... and the findings are exactly those of one process (and of no sharing).
+    assert len(found_one) >= 70
+    assert found_two == found_one
+    assert found_off == found_one
