@@ -5,6 +5,11 @@ whatever is pending when the spider closes, including on Ctrl-C), so a crawl tha
 leaves whole batches behind and never a half-written page. Bodies are stored zlib-compressed
 and shared by content hash.
 
+The writes run in a thread of their own, one batch after the other, not in the reactor's:
+a batch waiting for SQLite's write lock (the extraction workers write too) held the reactor,
+and with it every download, for about a tenth of the crawl (bench/crawl.py, profiled). At
+most WRITES_AHEAD batches wait for the thread; closing the spider waits for all of them.
+
 `write_pages` is the one definition of how a page is stored; the extraction workers
 (crawler.pool) call it for the pages they analyse, this pipeline for the others (errors,
 non-HTML answers, and every page when extraction runs in the crawl process).
@@ -14,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +40,8 @@ from store import shared_links
 # Seconds a link result may wait in the buffer: crawls waiting for it (crawler.sharing) see it
 # once it is written, so a slow trickle of results is not held until the batch fills.
 RESULT_MAX_WAIT = 2.0
+# Batches handed to the writing thread and not written yet, at most (then the crawl waits).
+WRITES_AHEAD = 2
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +147,8 @@ class StorePipeline:
         self.attachments: list[AttachmentItem] = []
         self.share = False  # publish link results for other crawls (crawler.sharing)
         self.flushed = time.monotonic()
+        self.writer: ThreadPoolExecutor | None = None
+        self.writing: deque[Future[None]] = deque()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -168,13 +179,30 @@ class StorePipeline:
 
     def close_spider(self, spider: Spider | None = None) -> None:
         self.flush()
+        try:
+            while self.writing:
+                self.writing.popleft().result()
+        finally:
+            if self.writer is not None:
+                self.writer.shutdown(wait=True)
+                self.writer = None
 
     def flush(self) -> None:
+        """Hand the buffered rows to the writing thread (a failed write is raised here, at
+        the next flush, or when the spider closes)."""
         if not self.pages and not self.results and not self.attachments:
             return
         pages, results, attachments = self.pages, self.results, self.attachments
         self.pages, self.results, self.attachments = [], {}, []
         self.flushed = time.monotonic()
+        if self.writer is None:
+            self.writer = ThreadPoolExecutor(1, thread_name_prefix="govwatch-store")
+        while self.writing and (self.writing[0].done() or len(self.writing) >= WRITES_AHEAD):
+            self.writing.popleft().result()
+        self.writing.append(self.writer.submit(self._write, pages, results, attachments))
+
+    def _write(self, pages: list[PageRecord], results: dict[str, ResultItem],
+               attachments: list[AttachmentItem]) -> None:
         now = datetime.now(UTC)
         assert self.factory is not None, "pipeline used before open_spider"
         with self.factory() as session, session.begin():
