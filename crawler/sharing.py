@@ -10,7 +10,8 @@ target that is not one of its own sites' URLs, a crawl
 - or claims the target, checks it, and publishes the result (crawler.pipelines);
 - or, when another crawl holds a fresh claim, waits for its result, looking again every
   `crawler.link_share_poll` seconds for all the URLs it waits for at once, and checks the
-  target itself when that claim goes stale (its claimant died: `crawler.link_claim_timeout`).
+  target itself when that claim goes stale (its claimant died: `crawler.link_claim_timeout`),
+  or after MAX_WAIT_CLAIMS claim timeouts of waiting in any case.
 
 Lookups are batched: the targets of every page that finishes while a batch is at the database
 go together in the next one (one transaction, a few statements). The statements run in one
@@ -45,6 +46,10 @@ log = logging.getLogger(__name__)
 
 # A slot this close (seconds) counts as now.
 SLOT_SLACK = 0.005
+# A target another crawl holds (and keeps renewing) is waited for at most this many claim
+# timeouts; then this crawl checks it too, rather than wait on a claimant stuck behind a
+# slow host.
+MAX_WAIT_CLAIMS = 5
 
 
 def claimant(run_id: int) -> str:
@@ -96,6 +101,7 @@ class LinkShare:
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="govwatch-share")
         self.batch: list[tuple[list[Request], asyncio.Future[list[Request]]]] = []
         self.waiting: dict[str, Request] = {}
+        self.waiting_since: dict[str, float] = {}  # monotonic time the wait began
         self.in_flight = False  # a lookup is at the database
         self.delayed = 0  # requests held until their host slot
         self.timers: set[asyncio.TimerHandle] = set()
@@ -132,8 +138,10 @@ class LinkShare:
             sl.renew(session, self.me, time.time())
 
     def claim_pages(self, urls: Sequence[str]) -> None:
-        """Claim pages this process fetches anyway (its sites' home pages), synchronously."""
+        """Claim pages this process fetches anyway (its sites' home pages), synchronously;
+        drop the results nobody can reuse any more (older than the TTL, unclaimed)."""
         with self.factory() as session, session.begin():
+            sl.expire(session, time.time() - self.ttl)
             sl.claim_always(session, sorted({u[:2048] for u in urls}), me=self.me,
                             now=time.time())
 
@@ -268,10 +276,18 @@ class LinkShare:
             self.reused_count += 1
             self.waiting.pop(url, None)
             follow.extend(self.reused(url, result))
+        started = time.monotonic()
         for url in claims.waiting:
             if url in by_url and url not in self.waiting:
                 self.waited_count += 1
                 self.waiting[url] = by_url[url]
+                self.waiting_since[url] = started
+            elif started - self.waiting_since.get(url, started) > (
+                    MAX_WAIT_CLAIMS * self.claim_timeout):
+                self.schedule(self.waiting.pop(url))  # waited long enough: check it here
+        for url in list(self.waiting_since):
+            if url not in self.waiting:
+                del self.waiting_since[url]
         for requests, future in batch:
             if not future.done():
                 future.set_result([r for r in requests if r.url[:2048] in send_now])
