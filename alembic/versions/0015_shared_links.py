@@ -1,7 +1,7 @@
 """shared_links, shared_link_hosts: link results shared across crawl processes
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-03
 
 A link target's verdict is kept for `crawler.link_share_hours` and reused by every crawl on the
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = '0013'
-down_revision = '0012'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
