@@ -26,6 +26,7 @@ from core.regulations import NATIONAL
 from core.settings import Settings
 from core.site import SiteEntry
 from store import repo
+from store.workdays import Deadlines
 
 
 class CheckError(Exception):
@@ -134,6 +135,7 @@ def run_checks(
     planned = plan(settings)
     codes = [p.spec.rule.code for p in planned]
     summary = RunSummary()
+    deadlines = Deadlines(settings.rectify.deadline_working_days, settings.timezone)
     new = persisting = reopened = fixed = 0
     with _collect_between_sites(), factory() as session, session.begin():
         registry = load_registry(session)
@@ -189,7 +191,7 @@ def run_checks(
                 summary.by_check[f.check] = summary.by_check.get(f.check, 0) + 1
             counts = repo.record_findings(
                 session, findings, site_id=site_id, checks_run=codes, seen_at=now,
-                crawl_run_id=snapshot.crawl_run_id,
+                crawl_run_id=snapshot.crawl_run_id, deadlines=deadlines,
             )
             new += counts.new
             persisting += counts.persisting

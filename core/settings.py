@@ -19,6 +19,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -228,6 +229,31 @@ class WebSettings:
     # The dashboard's address as its users reach it (e.g. "https://jiance.example.gov.cn"):
     # notices link to the findings there. Empty: notices carry no links.
     public_url: str = ""
+    # The instant the dashboard takes as "now" for deadlines, overdue flags (超期未整改) and
+    # the re-crawls it starts (their --as-of), as ISO 8601 with an offset; "" (default) the
+    # current time. `govwatch demo --serve` sets it to the demo's instant, so that its
+    # world, dated November 2026, reads the same whatever day it is shown. Rate limits and
+    # the audit trail always use the real clock.
+    as_of: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RectifySettings:
+    """The 整改 loop (`[rectify]`, store/review.py, web/): deadlines, appeals, waivers and
+    the webmaster's re-crawl. docs/rectification.md describes the loop."""
+
+    # 整改期限 in working days (weekends and public holidays skipped, 调休 make-up days
+    # counted: store/workdays.py), from the local day a finding was first seen, by severity:
+    # a veto (单项否决) within a week, a deduction within three weeks, a notice within six.
+    # A finding still open (neither fixed, dismissed as 误报 nor under an unexpired waiver)
+    # after its deadline day is 超期未整改.
+    deadline_working_days: dict[str, int] = field(
+        default_factory=lambda: {"veto": 5, "deduct": 15, "notice": 30})
+    # A webmaster's (or supervisor's) 重新抓取本站: at most once per this many minutes per
+    # site, counted from the last request (the nightly crawl is not counted).
+    recrawl_interval_minutes: int = 60
+    # A waiver (豁免) may run at most this many days from the day it is granted.
+    waiver_max_days: int = 366
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,6 +459,8 @@ class Settings:
     columns: ColumnSettings = field(default_factory=ColumnSettings)
     # Crawls by `govwatch worker` processes over a PostgreSQL queue: see WorkersSettings.
     workers: WorkersSettings = field(default_factory=WorkersSettings)
+    # The 整改 loop (deadlines, appeals, waivers, re-crawls): see RectifySettings.
+    rectify: RectifySettings = field(default_factory=RectifySettings)
     # Local regulations adopted per site or supervising authority (`[regulations.adopt]`,
     # site id -> keys of core.regulations.REGULATIONS): a site is bound by the national
     # documents plus those its own id or any supervising portal above it (registry `parent`)
@@ -552,6 +580,14 @@ def _merge_web(where: str, base: WebSettings, data: Any) -> WebSettings:
                  "login_window", "recheck_max_concurrent", "recheck_max_per_user"):
         if getattr(result, name) <= 0:
             raise SettingsError(f"{where}: web.{name} 必须大于 0")
+    if result.as_of:
+        try:
+            moment = datetime.fromisoformat(result.as_of)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise SettingsError(f"{where}: web.as_of 应为带时区的 ISO 时间"
+                                "（如 \"2026-11-21T12:00:00+08:00\"），或留空表示当前时间")
     for entry in result.trusted_proxies:
         try:
             ipaddress.ip_network(entry, strict=False)
@@ -571,6 +607,32 @@ def _merge_columns(where: str, base: ColumnSettings, data: Any) -> ColumnSetting
     result: ColumnSettings = _merge_section(where, "columns", base, data)
     if result.single_page_text_min <= 0:
         raise SettingsError(f"{where}: columns.single_page_text_min 必须大于 0")
+    return result
+
+
+SEVERITIES = ("veto", "deduct", "notice")
+
+
+def _merge_rectify(where: str, base: RectifySettings, data: Any) -> RectifySettings:
+    if not isinstance(data, dict):
+        raise SettingsError(f"{where}: [rectify] 应为表")
+    days = data.get("deadline_working_days")
+    rest = {k: v for k, v in data.items() if k != "deadline_working_days"}
+    result: RectifySettings = _merge_section(where, "rectify", base, rest)
+    if days is not None:
+        if not isinstance(days, dict) or set(days) - set(SEVERITIES):
+            raise SettingsError(f"{where}: rectify.deadline_working_days 应为表，键为 "
+                                "veto、deduct、notice（如 {veto = 5, deduct = 15, notice = 30}）")
+        merged = dict(base.deadline_working_days)
+        for key, value in days.items():
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 365:
+                raise SettingsError(f"{where}: rectify.deadline_working_days.{key} 应为 1 到 "
+                                    "365 之间的整数（工作日）")
+            merged[key] = value
+        result = replace(result, deadline_working_days=merged)
+    for name in ("recrawl_interval_minutes", "waiver_max_days"):
+        if getattr(result, name) <= 0:
+            raise SettingsError(f"{where}: rectify.{name} 必须大于 0")
     return result
 
 
@@ -770,6 +832,8 @@ def apply_mapping(settings: Settings, data: dict[str, Any], where: str) -> Setti
             changes[key] = _merge_report(where, settings.report, value)
         elif key == "columns":
             changes[key] = _merge_columns(where, settings.columns, value)
+        elif key == "rectify":
+            changes[key] = _merge_rectify(where, settings.rectify, value)
         elif key == "scheduler":
             changes[key] = _merge_scheduler(where, settings.scheduler, value)
         elif key == "notify":

@@ -251,6 +251,7 @@ CSV_COLUMNS = {
     "id": "编号", "site": "站点", "check": "检查代码", "severity": "性质", "status": "状态",
     "url": "问题对象", "page": "所在页面", "message": "问题描述", "rule": "依据",
     "first_seen": "首次发现", "last_seen": "最近发现", "evidence": "证据",
+    "deadline": "整改期限", "state": "处理状态", "overdue": "超期未整改",
 }
 
 
@@ -268,6 +269,7 @@ def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
     if args.status != "all":
         query = query.where(m.Finding.status == args.status)
     tz = _tz(settings)
+    today = parse_as_of(args.as_of, settings).astimezone(tz).date()
     with factory() as session:
         if args.site and session.get(m.Site, args.site) is None:
             raise UserError(f"未登记的站点: {args.site}（govwatch sites list 列出已登记站点）")
@@ -276,7 +278,9 @@ def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
 
             if args.check not in load_catalogue():
                 raise UserError(f"未知的检查代码: {args.check}（检查代码见 docs/checks.md）")
-        rows = [finding_json(r, tz) for r in session.scalars(query)]
+        rows = [finding_json(r, tz, today) for r in session.scalars(query)]
+    if args.overdue:
+        rows = [r for r in rows if r["overdue"]]
     out = sys.stdout
     if args.format == "json":
         for row in rows:
@@ -288,13 +292,16 @@ def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
         writer.writerow(CSV_COLUMNS.values())
         for row in rows:
             writer.writerow([json.dumps(row[c], ensure_ascii=False) if c == "evidence"
+                             else ("是" if row[c] else "") if c == "overdue"
                              else row[c] for c in CSV_COLUMNS])
         out.write("\ufeff" + buf.getvalue())
     else:
-        out.write("编号\t站点\t检查代码\t性质\t状态\t问题描述\t问题对象\t所在页面\n")
+        out.write("编号\t站点\t检查代码\t性质\t状态\t整改期限\t问题描述\t问题对象\t所在页面\n")
         for row in rows:
+            due = (row["deadline"] or "") + ("（超期）" if row["overdue"] else "")
             out.write(f"{row['id']}\t{row['site']}\t{row['check']}\t{row['severity']}\t"
-                      f"{row['status']}\t{row['message']}\t{row['url']}\t{row['page']}\n")
+                      f"{row['state']}\t{due}\t{row['message']}\t{row['url']}\t"
+                      f"{row['page']}\n")
         print(f"共 {len(rows)} 条", file=sys.stderr)
     return 0
 
@@ -400,6 +407,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", metavar="CODE", help="只列出该检查项的问题（代码见 docs/checks.md）")
     p.add_argument("--status", choices=("open", "fixed", "all"), default="open",
                    help="open 未整改（默认）、fixed 已整改、all 全部")
+    p.add_argument("--overdue", action="store_true",
+                   help="只列出超期未整改的问题（已过整改期限，未豁免、未认定误报）")
+    p.add_argument("--as-of", metavar="ISO",
+                   help="以该时刻判断是否超期、豁免是否到期（默认当前时间，Asia/Shanghai）")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table",
                    help="table 表格（默认）、json 每行一个 JSON、"
                    "csv（UTF-8 带 BOM，Excel 可直接打开）")

@@ -335,6 +335,58 @@ def crawl_sites(rt: Runtime, entries: list[SiteEntry], *, concurrency: int,
     return report
 
 
+def crawl_site(rt: Runtime, site_id: str, run_id: int, as_of: datetime) -> str:
+    """One site's crawl under the already created run `run_id` (the dashboard's 重新抓取本站,
+    web.recrawl), exactly as crawl_all runs each site: its own process, the crawl time limit,
+    SIGTERM on shutdown, then the check pass judged as of `as_of`. Returns how it ended, in
+    Chinese, for the site's page."""
+    from store import models as m
+
+    proc = subprocess.Popen(crawl_command(run_id, rt.settings), env=crawl_env(rt.settings),
+                            cwd=os.getcwd(), stdin=subprocess.DEVNULL, start_new_session=True)
+    with rt.lock:
+        rt.children[proc.pid] = proc
+    log.info("recrawl #%s of %s started (pid %s)", run_id, site_id, proc.pid)
+    crawl = _Crawl(site_id, run_id, as_of, proc, time.monotonic())
+    limit = timedelta(minutes=rt.settings.scheduler.crawl_timeout_minutes).total_seconds()
+    while (code := proc.poll()) is None:
+        time.sleep(POLL)
+        now = time.monotonic()
+        if crawl.stopping_since is None and (rt.stop.is_set() or now - crawl.started > limit):
+            crawl.timed_out = not rt.stop.is_set()
+            crawl.stopping_since = now
+            rt.terminate(proc)
+        elif crawl.stopping_since is not None and now - crawl.stopping_since > KILL_GRACE:
+            _signal(proc, signal.SIGKILL)
+    report = CrawlReport()
+    _finish(rt, crawl, code, report)
+    with rt.factory() as session:
+        run = session.get(m.CrawlRun, run_id)
+        pages = int((run.stats or {}).get("pages", 0)) if run is not None else 0
+        error = (run.error or "") if run is not None else ""
+    if report.finished and not report.check_errors:
+        return f"抓取完成（{pages} 个页面）并已重新检查"
+    if report.check_errors:
+        return "抓取完成，但检查出错（详见服务日志）"
+    if report.interrupted:
+        return "抓取被中断（服务停止）"
+    return f"抓取失败: {error}"[:500] if error else "抓取失败"
+
+
+class SiteRecrawler:
+    """web.recrawl.Launcher over crawl_site, with a Runtime of its own: `govwatch serve`
+    gives one to the dashboard (create_app's `recrawler`)."""
+
+    def __init__(self, settings: Settings, factory: sessionmaker[Session]) -> None:
+        self.rt = Runtime(settings, factory)
+
+    def run(self, site_id: str, run_id: int, as_of: datetime) -> str:
+        return crawl_site(self.rt, site_id, run_id, as_of)
+
+    def stop(self) -> None:
+        self.rt.request_stop()
+
+
 # -- probes, repost watch, notifications -----------------------------------------------------
 
 

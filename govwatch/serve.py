@@ -63,9 +63,13 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, *,
             print("错误: 数据库尚未初始化，请先运行 govwatch init", file=sys.stderr)
             return 1
         if app is None:
+            from govwatch.jobs import SiteRecrawler
+            from store.session import session_factory
             from web.app import create_app
 
-            app = create_app(settings)
+            # 重新抓取本站 runs each site's crawl as the scheduler does (govwatch.jobs).
+            app = create_app(settings,
+                             recrawler=SiteRecrawler(settings, session_factory(engine)))
         return _run(settings, host, port, app, engine)
     finally:
         engine.dispose()

@@ -16,8 +16,8 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -178,8 +178,12 @@ def build_report(
         len(sample.population) if sample is not None else len(current.scores)
     )
     ranks = rank(current.scores)
+    cutoff = overdue_cutoff(period, q.last_inspection(session, period), tz)
+    overdue = {sid: n for sid, n in q.overdue_at(session, period, cutoff, scope).items()
+               if sid in current.scores}
     site_rows = [
-        _site_row(sites[sid], current, previous, trend, ranks[sid], cat)
+        replace(_site_row(sites[sid], current, previous, trend, ranks[sid], cat),
+                overdue=overdue.get(sid, 0))
         for sid in current.scores
     ]
     site_rows.sort(key=lambda r: (r.rank, r.site.id))
@@ -209,7 +213,36 @@ def build_report(
         trend_periods=tuple(t.stat() for t in trend),
         persisting=sum(g.count - g.new for g in current.data.groups
                        if g.site_id in current.scores),
+        overdue=sum(overdue.values()),
+        overdue_as_of=cutoff.isoformat(),
+        excluded=_excluded(session, period, scope, sites, cat),
     )
+
+
+def overdue_cutoff(period: Period, last_inspection: datetime | None, tz: ZoneInfo) -> date:
+    """The local date 超期未整改 is judged on: the day after the period's last day (a finding
+    whose deadline was the last day is overdue at the end), or, for a period still running,
+    the day of its latest inspection — never the clock, so that a report is a function of
+    the stored crawls (generated twice, it says the same)."""
+    end = period.end.astimezone(tz)
+    if last_inspection is not None and last_inspection.astimezone(tz) < end:
+        return last_inspection.astimezone(tz).date()
+    return end.date()
+
+
+def _excluded(session: Session, period: Period, scope: Collection[str] | None,
+              sites: Mapping[str, v.SiteInfo], cat: Catalogue) -> tuple[v.ExcludedItem, ...]:
+    out = []
+    for r in q.excluded_findings(session, period, scope):
+        site = sites.get(r.site_id)
+        waived = r.review == "waived"
+        out.append(v.ExcludedItem(
+            site_id=r.site_id, site_name=site.name if site else r.site_id, code=r.code,
+            title=cat.title(r.code), severity_label=SEVERITY_LABELS.get(r.severity, r.severity),
+            message=r.message, url=r.url, kind="已豁免" if waived else "误报",
+            reason=r.reason or "", until=r.waived_until.isoformat()
+            if waived and r.waived_until else ""))
+    return tuple(out)
 
 
 def _title(period: Period, sample: Sample | None) -> str:

@@ -203,7 +203,11 @@ def _overview(r: v.Report) -> str:
     if r.rate_change_text:
         text += f"，{r.rate_change_text}"
     text += (f"。共发现问题 {s.findings} 处，其中新发现 {s.new} 处、此前发现仍存在 "
-             f"{r.persisting} 处；期内已整改问题 {s.fixed} 处。")
+             f"{r.persisting} 处；期内已整改问题 {s.fixed} 处；超期未整改问题 "
+             f"{r.overdue} 处。")
+    if r.excluded:
+        text += (f"另有 {len(r.excluded)} 处问题经审核豁免或认定为误报，不计分、不计入"
+                 "问题数（见附件）。")
     if s.average_score is not None:
         text += f"平均得分 {v.fmt_number(s.average_score)} 分。"
     return text
@@ -262,7 +266,8 @@ def report_document(r: v.Report) -> OfficialDocument:
            "对无力整改或长期不更新的网站，按程序关停整合。")
     d.body("（三）各地区、各部门要落实网站日常监测和内容保障责任，杜绝问题反弹。整改情况将在"
            "下一次检查中核查。")
-    attachments = ["网站得分排名"] + (["抽查样本"] if r.sample is not None else [])
+    attachments = (["网站得分排名"] + (["抽查样本"] if r.sample is not None else [])
+                   + (["已豁免/误报问题"] if r.excluded else []))
     d.para()
     d.body("附件：" + "　".join(f"{i}. {name}" for i, name in enumerate(attachments, 1)))
     _closing(d, o)
@@ -271,10 +276,12 @@ def report_document(r: v.Report) -> OfficialDocument:
     d.para("附件1", font=HEADING_FONT)
     d.title("网站得分排名")
     d.table(("排名", "网站名称", "主办单位", "级别", "得分", "结论", "单项否决", "扣分问题",
-             "较上期"), [
-        (s.rank, s.site.name, _sponsor(s.site), s.site.level_label, s.score_text, s.result,
-         s.veto_findings, s.deduct_findings, s.change_text)
-        for s in r.sites
+             "超期未整改", "较上期"), [
+        *((s.rank, s.site.name, _sponsor(s.site), s.site.level_label, s.score_text, s.result,
+           s.veto_findings, s.deduct_findings, s.overdue, s.change_text)
+          for s in r.sites),
+        ("合计", "", "", "", "", "", sum(s.veto_findings for s in r.sites),
+         sum(s.deduct_findings for s in r.sites), r.overdue, ""),
     ], size=10.5)
     if r.sample is not None:
         d.page_break()
@@ -285,6 +292,16 @@ def report_document(r: v.Report) -> OfficialDocument:
         d.table(("序号", "网站名称", "主办单位", "级别", "网址"), [
             (i, s.name, _sponsor(s), s.level_label, s.url)
             for i, s in enumerate(r.sample.sites, start=1)
+        ], size=10.5)
+    if r.excluded:
+        d.page_break()
+        d.para(f"附件{len(attachments)}", font=HEADING_FONT)
+        d.title("已豁免/误报问题")
+        d.body("以下问题经督查人员审核豁免（豁免期内）或认定为误报，不计分、不计入问题数。")
+        d.table(("序号", "网站名称", "检查项", "问题描述", "处理", "理由"), [
+            (i, e.site_name, e.title, e.message,
+             e.kind + (f"（至 {e.until}）" if e.until else ""), e.reason or "—")
+            for i, e in enumerate(r.excluded, start=1)
         ], size=10.5)
     d.para()
     d.para("检查代码对照：" + "；".join(f"{c.title} {c.code}" for c in r.checks)
@@ -302,11 +319,13 @@ def rectification_document(rect: v.Rectification, o: Official | None) -> Officia
     sponsor = f"，主办单位 {rect.site.sponsor}" if rect.site.sponsor else ""
     due = f"请于 {o.deadline_text}前完成整改。" if o is not None else ""
     d.body(f"网站 {rect.site.url}{sponsor}。需整改问题 {len(rect.items)} 处（单项否决 "
-           f"{c['veto']}，扣分 {c['deduct']}，提示 {c['notice']}）。{due}")
+           f"{c['veto']}，扣分 {c['deduct']}，提示 {c['notice']}；超期未整改 "
+           f"{rect.overdue}）。{due}")
     d.table(("序号", "检查项", "性质", "问题描述", "问题对象", "证据", "依据", "整改方法",
-             "首次发现", "状态"), [
+             "首次发现", "整改期限", "状态"), [
         (f.number, f.title, f.severity_label, f.message, f.url, f.evidence_text, f.rule,
-         f.fix, f.first_seen, f.status)
+         f.fix, f.first_seen, (f.deadline or "—") + ("（超期）" if f.overdue else ""),
+         f.status)
         for f in rect.items
     ], size=9)
     return d

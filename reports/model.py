@@ -85,6 +85,7 @@ class SiteRow:
     previous_score: float | None  # None: not inspected in the previous period
     previous_passed: bool | None
     trend: tuple[float | None, ...]  # scores over Report.trend_periods (None: not inspected)
+    overdue: int = 0  # 超期未整改 at the report's cutoff (Report.overdue_as_of)
 
     @property
     def findings(self) -> int:
@@ -269,6 +270,22 @@ class SampleView:
 
 
 @dataclass(frozen=True, slots=True)
+class ExcludedItem:
+    """A finding left out of the report's scores and counts (已豁免 or 误报)."""
+
+    site_id: str
+    site_name: str
+    code: str
+    title: str
+    severity_label: str
+    message: str
+    url: str
+    kind: str  # 已豁免 | 误报
+    reason: str
+    until: str  # a waiver's last day (YYYY-MM-DD); "" for 误报
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     kind: str  # monthly | quarterly | annual
     kind_label: str  # 月度 | 季度 | 年度
@@ -293,6 +310,13 @@ class Report:
     persisting: int
     # 发文机关, 文号, 印发日期, 整改期限 (reports.official); set by reports.cli at report time
     official: Official | None = None
+    # 超期未整改: findings still open past their 整改期限 at the period's end (or at the time
+    # of the report, for a period still running), in scope, neither waived nor dismissed.
+    overdue: int = 0
+    overdue_as_of: str = ""  # the local date overdue is judged on (YYYY-MM-DD)
+    # Findings observed in the period but left out of scores and counts: dismissed as 误报,
+    # or waived (豁免) until the period's last day or later (store.review).
+    excluded: tuple[ExcludedItem, ...] = ()
 
     @property
     def failing(self) -> tuple[SiteRow, ...]:
@@ -338,8 +362,10 @@ class RectItem:
     fix: str
     first_seen: str
     last_seen: str
-    status: str  # 未整改 | 已于 2026-11-03 整改
+    status: str  # 未整改 | 已于 2026-11-03 整改 | 已豁免至 … | 误报（已核销）
     fixed_since: bool  # fixed after the period ended (the status says when)
+    deadline: str = ""  # 整改期限 (YYYY-MM-DD)
+    overdue: bool = False  # 超期未整改 at the report's cutoff
 
     @property
     def evidence_text(self) -> str:
@@ -367,3 +393,8 @@ class Rectification:
     def fixed_since(self) -> int:
         """Items open at the period's end that a later check found fixed."""
         return sum(1 for item in self.items if item.fixed_since)
+
+    @property
+    def overdue(self) -> int:
+        """Items past their 整改期限 (超期未整改)."""
+        return sum(1 for item in self.items if item.overdue)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from typing import Any, NamedTuple
 
@@ -52,6 +52,7 @@ from sqlalchemy.orm import Session
 from reports.periods import Period
 from reports.scoring import STALE, CheckCount, column_class
 from store import models as m
+from store import review as rv
 
 F = m.Finding
 
@@ -88,6 +89,19 @@ class PeriodData:
 
 def observed(period: Period) -> ColumnElement[bool]:
     return and_(F.first_seen < period.end, F.last_seen >= period.start)
+
+
+def last_day(end: datetime) -> date:
+    """The last (local) day before the instant `end` (a period's end is local midnight)."""
+    return (end - timedelta(days=1)).date()
+
+
+def excluded(end: datetime) -> ColumnElement[bool]:
+    """SQL: left out of a report ending at `end` (store.review): dismissed as 误报, or
+    waived, before `end`, until the period's last day or later."""
+    return or_(F.review == rv.DISMISSED,
+               and_(F.review == rv.WAIVED, F.waived_until.is_not(None),
+                    F.waived_until >= last_day(end), F.review_at < end))
 
 
 def _within(column: Any, period: Period) -> ColumnElement[bool]:
@@ -195,6 +209,9 @@ def load_series(session: Session, periods: Sequence[Period],
         .where(
             or_(and_(F.first_seen < bounds[-1], F.last_seen >= bounds[0]),
                 and_(F.fixed_at >= bounds[0], F.fixed_at < bounds[-1])),
+            # Waived and dismissed findings leave the scores and counts (the report lists
+            # them apart: excluded_findings); judged at the end of the whole series.
+            ~excluded(bounds[-1]),
             *_site_filter(sites),
         )
         .subquery()
@@ -378,7 +395,8 @@ def _columns(session: Session) -> tuple[Any, ...]:
     # pages) is decoded and formatted once (see evidence_of).
     evidence = cast(F.evidence, Text).label("evidence")
     return (F.id, F.site_id, F.check, F.severity, F.url, F.page, F.message, evidence,
-            F.rule, times[0], times[1], F.status, times[2])
+            F.rule, times[0], times[1], F.status, times[2], F.deadline, F.review,
+            F.waived_until, F.review_at)
 
 
 def to_datetime(value: Any) -> datetime | None:
@@ -406,6 +424,10 @@ class OpenRow(NamedTuple):
     last_seen: Any
     status: str
     fixed_at: Any
+    deadline: date | None = None
+    review: str = ""
+    waived_until: date | None = None
+    review_at: Any = None
 
 
 def findings_by_id(session: Session, ids: Collection[int]) -> dict[int, FindingRow]:
@@ -435,3 +457,53 @@ def open_at_end(session: Session, period: Period, sites: Collection[str] | None 
     )
     for row in _rows(session, query, batch):
         yield OpenRow(*row)
+
+
+def overdue_at(session: Session, period: Period, cutoff: date,
+               sites: Collection[str] | None = None) -> dict[str, int]:
+    """超期未整改 per site: observed in the period, not fixed before it ended, not excluded
+    (waived or dismissed), and past the 整改期限 on the local date `cutoff` (the period's
+    end, or the day of the report for a period still running)."""
+    query = (
+        select(F.site_id, func.count())
+        .where(observed(period), or_(F.fixed_at.is_(None), F.fixed_at >= period.end),
+               ~excluded(period.end), F.deadline.is_not(None), F.deadline < cutoff,
+               *_site_filter(sites))
+        .group_by(F.site_id)
+    )
+    return {sid: int(n) for sid, n in _rows(session, query)}
+
+
+class ExcludedRow(NamedTuple):
+    id: int
+    site_id: str
+    code: str
+    severity: str
+    url: str
+    message: str
+    review: str
+    reason: str | None
+    waived_until: date | None
+
+
+def excluded_findings(session: Session, period: Period, sites: Collection[str] | None = None
+                      ) -> list[ExcludedRow]:
+    """The findings observed in the period that the report leaves out of scores and counts
+    (see `excluded`), by site and id."""
+    query = (
+        select(F.id, F.site_id, F.check, F.severity, F.url, F.message, F.review,
+               F.review_reason, F.waived_until)
+        .where(observed(period), excluded(period.end), *_site_filter(sites))
+        .order_by(_bytewise(session, F.site_id), F.id)
+    )
+    return [ExcludedRow(*row) for row in _rows(session, query)]
+
+
+def last_inspection(session: Session, period: Period) -> datetime | None:
+    """The latest moment the period's data was judged at: the newest as_of of a finished
+    crawl run, or last_seen of a finding, within the period (None: none)."""
+    runs = session.scalar(select(func.max(m.CrawlRun.as_of)).where(
+        m.CrawlRun.status == "finished", _within(m.CrawlRun.as_of, period)))
+    seen = session.scalar(select(func.max(F.last_seen)).where(_within(F.last_seen, period)))
+    found = [to_datetime(t) for t in (runs, seen) if t is not None]
+    return max((t for t in found if t is not None), default=None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from reports.build import Catalogue, catalogue_info
 from reports.evidence import evidence_pairs
 from reports.periods import Period
 from reports.scoring import SEVERITY_LABELS, SEVERITY_ORDER
+from store import review as rv
 
 
 def rectifications(
@@ -39,6 +40,7 @@ def rectifications(
     site's rows in memory at a time)."""
     cat = catalogue or catalogue_info()
     times = _TimeText(ZoneInfo(settings.timezone))
+    cutoff = date.fromisoformat(report.overdue_as_of) if report.overdue_as_of else None
     evidence = _EvidenceText()
     wanted = {row.site.id: row.site for row in report.sites}
     scope = [s.id for s in report.sample.sites] if report.sample is not None else None
@@ -47,7 +49,8 @@ def rectifications(
     position = 0
 
     def emit(sid: str) -> v.Rectification:
-        return _rectification(wanted[sid], pending.pop(sid, []), report, cat, times, evidence)
+        return _rectification(wanted[sid], pending.pop(sid, []), report, cat, times, evidence,
+                              cutoff, period.end)
 
     for row in q.open_at_end(session, period, scope):
         if row.site_id not in wanted:
@@ -111,18 +114,28 @@ class _EvidenceText:
 
 
 def _rectification(site: v.SiteInfo, rows: list[q.OpenRow], report: v.Report,
-                   cat: Catalogue, times: _TimeText, evidence: _EvidenceText
-                   ) -> v.Rectification:
+                   cat: Catalogue, times: _TimeText, evidence: _EvidenceText,
+                   cutoff: date | None, end: datetime) -> v.Rectification:
     rows.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.code, r.page, r.url, r.id))
     items = []
+    last = q.last_day(end)
     for number, r in enumerate(rows, start=1):
         status = "未整改" if r.fixed_at is None else f"已于 {times.day(r.fixed_at)} 整改"
+        left_out = r.review == rv.DISMISSED or (
+            r.review == rv.WAIVED and r.waived_until is not None and r.waived_until >= last
+            and (q.to_datetime(r.review_at) or end) < end)  # as q.excluded
+        if r.review == rv.DISMISSED:
+            status = "误报（已核销）"
+        elif left_out and r.waived_until is not None:
+            status = f"已豁免至 {r.waived_until:%Y-%m-%d}"
+        overdue = (not left_out and cutoff is not None and r.deadline is not None
+                   and r.deadline < cutoff)
         items.append(v.RectItem(
             number, r.code, cat.title(r.code), r.severity,
             SEVERITY_LABELS.get(r.severity, r.severity), r.message, r.url, r.page,
             evidence(r.evidence, r.code), r.rule, cat.fix(r.code) or "—",
             times.minute(r.first_seen), times.minute(r.last_seen), status,
-            r.fixed_at is not None,
+            r.fixed_at is not None, r.deadline.isoformat() if r.deadline else "", overdue,
         ))
     return v.Rectification(site=site, report_title=report.title,
                            period_label=report.period_label, generated_at=report.generated_at,

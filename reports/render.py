@@ -197,6 +197,8 @@ class RowWriter:
             f"<td>{self._evidence(item.evidence)}</td>"
             f'<td class="c">{self._esc(item.first_seen)}</td>'
             f'<td class="c">{self._esc(item.last_seen)}</td>'
+            f'<td class="c{" overdue" if item.overdue else ""}">{self._esc(item.deadline)}'
+            f'{"<br>超期未整改" if item.overdue else ""}</td>'
             f'<td class="c">{self._esc(item.status)}</td></tr>\n'
         )
 

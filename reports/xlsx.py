@@ -138,6 +138,9 @@ def report_tables(r: v.Report) -> list[Table]:
         ("新发现问题数", r.stats.new),
         ("此前发现仍存在", r.persisting),
         ("期内整改问题数", r.stats.fixed),
+        ("超期未整改问题数", r.overdue),
+        ("超期判定日期", r.overdue_as_of or None),
+        ("已豁免/误报（不计分）", len(r.excluded)),
         ("合格线（分）", r.pass_score),
         ("生成时间", r.generated_at),
     ]
@@ -156,12 +159,13 @@ def report_tables(r: v.Report) -> list[Table]:
         Table("网站得分", (
             "排名", "网站名称", "网站标识", "级别", "网址", "得分", "扣分", "结论", "单项否决",
             "扣分问题", "提示", "问题合计", "新发现", "此前发现", "期内整改", "期末未整改",
-            "上期得分", "较上期", "不合格原因", "主要扣分问题", "主办单位",
+            "超期未整改", "上期得分", "较上期", "不合格原因", "主要扣分问题", "主办单位",
         ), [
             (s.rank, s.site.name, s.site.id, s.site.level_label, s.site.url, s.score,
              s.deducted, s.result, s.veto_findings, s.deduct_findings, s.notice_findings,
-             s.findings, s.new, s.persisting, s.fixed, s.open_at_end, s.previous_score,
-             s.change_text, s.reasons, s.main_problems, s.site.sponsor or None)
+             s.findings, s.new, s.persisting, s.fixed, s.open_at_end, s.overdue,
+             s.previous_score, s.change_text, s.reasons, s.main_problems,
+             s.site.sponsor or None)
             for s in r.sites
         ]),
         Table("不合格名单", ("序号", "网站名称", "网站标识", "级别", "网址", "得分", "不合格原因",
@@ -204,6 +208,14 @@ def report_tables(r: v.Report) -> list[Table]:
             (s.site.name, s.site.id, s.site.level_label, *s.trend) for s in r.sites
         ]),
     ]
+    if r.excluded:
+        tables.append(Table("已豁免或误报", ("序号", "网站名称", "网站标识", "检查项", "代码",
+                                        "性质", "问题描述", "问题对象", "处理", "豁免至",
+                                        "理由"), [
+            (i, e.site_name, e.site_id, e.title, e.code, e.severity_label, e.message, e.url,
+             e.kind, e.until or None, e.reason or None)
+            for i, e in enumerate(r.excluded, start=1)
+        ]))
     if r.sample is not None:
         tables.append(Table("抽查分层", ("级别", "网站总数", "抽取"), [
             (s.label, s.population, s.drawn) for s in r.sample.strata
@@ -216,7 +228,7 @@ def report_tables(r: v.Report) -> list[Table]:
 
 
 RECT_HEADER = ("序号", "检查项", "代码", "性质", "问题描述", "问题对象", "所在页面", "证据",
-               "依据", "整改方法", "首次发现", "最近发现", "状态")
+               "依据", "整改方法", "首次发现", "最近发现", "整改期限", "超期未整改", "状态")
 
 
 def rectification_tables(rect: v.Rectification) -> list[Table]:
@@ -227,11 +239,13 @@ def rectification_tables(rect: v.Rectification) -> list[Table]:
         ("级别", rect.site.level_label), ("报告", rect.report_title),
         ("期间", rect.period_label), ("需整改问题", len(rect.items)), ("单项否决", c["veto"]),
         ("扣分", c["deduct"]), ("提示", c["notice"]), ("期后已整改", rect.fixed_since),
+        ("超期未整改", rect.overdue),
         ("生成时间", rect.generated_at),
     ]
     items = [
         (f.number, f.title, f.code, f.severity_label, f.message, f.url, f.page,
-         f.evidence_text, f.rule, f.fix, f.first_seen, f.last_seen, f.status)
+         f.evidence_text, f.rule, f.fix, f.first_seen, f.last_seen, f.deadline or None,
+         "是" if f.overdue else None, f.status)
         for f in rect.items
     ]
     return [Table("说明", ("项目", "内容"), about),

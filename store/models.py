@@ -8,7 +8,7 @@ except ended dashboard sessions (UserSession).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -329,6 +329,43 @@ class Finding(Base):
     status: Mapped[str] = mapped_column(String(8))  # open | fixed
     fixed_at: Mapped[datetime | None]
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    # The 整改 loop (store/review.py; docs/rectification.md). `deadline`: the 整改期限, a
+    # local date counted in working days from first_seen by severity (store/workdays.py),
+    # rewritten by every check pass. `review`: "" (none), appealed (误报申诉 pending),
+    # dismissed (误报, accepted: out of scores and counts for good) or waived (豁免 until
+    # `waived_until`, inclusive; afterwards it counts again). `review_reason` and
+    # `review_at`: the reason and moment of the step that set `review`. Orthogonal to
+    # `status`: a crawl that sees the fault again keeps the review; every step is in
+    # finding_events.
+    deadline: Mapped[date | None]
+    review: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    review_at: Mapped[datetime | None]
+    waived_until: Mapped[date | None]
+
+
+class FindingEvent(Base):
+    """The 整改 loop's audit trail, append-only (rows are only ever inserted): who did what
+    to which finding (or, for a re-crawl, which site), when, why, and the state before and
+    after. store/review.py writes it; the finding's page and the site's page show it."""
+
+    __tablename__ = "finding_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id"), index=True)
+    at: Mapped[datetime]  # the real clock, never --as-of
+    user_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))  # supervisor | webmaster | system
+    # appeal | accept | reject | waive | fixed (marked 已整改, with the re-check's verdict)
+    # | recrawl (asked) | recrawl-done (its crawl and check pass ended)
+    action: Mapped[str] = mapped_column(String(16))
+    state_from: Mapped[str] = mapped_column(String(16), default="")
+    state_to: Mapped[str] = mapped_column(String(16), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    waived_until: Mapped[date | None]
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    detail: Mapped[str] = mapped_column(Text, default="")
 
 
 # -- reports (reports/) ---------------------------------------------------------------------

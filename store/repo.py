@@ -7,7 +7,7 @@ import os
 import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.site import SiteEntry
 from store import models as m
 from store import process
+from store.workdays import Deadlines
 
 RUNNING, FINISHED, INTERRUPTED, FAILED = "running", "finished", "interrupted", "failed"
 
@@ -198,13 +199,19 @@ def record_findings(
     checks_run: Iterable[str],
     seen_at: datetime,
     crawl_run_id: int | None,
+    deadlines: Deadlines | None = None,
 ) -> FindingCounts:
     """Merge one site's findings from one check pass into the lifecycle table.
 
     A finding seen again keeps its first_seen and gets a new last_seen; one not seen by a
     check that ran is marked fixed; a fixed one seen again reopens. Checks that did not run
     (disabled) leave their findings untouched. Nothing is deleted.
+
+    Every finding seen gets its 整改期限 from first_seen and its (possibly new) severity
+    (`deadlines`: the settings' `[rectify] deadline_working_days`, default the defaults).
+    Its review (appeal, waiver, dismissal: store/review.py) is left as it is.
     """
+    deadlines = deadlines or Deadlines()
     codes = sorted(set(checks_run))
     existing = {
         row.fingerprint: row
@@ -240,6 +247,7 @@ def record_findings(
         row.evidence = _jsonable(dict(finding.evidence))
         row.rule = finding.rule
         row.last_seen = seen_at
+        row.deadline = deadlines.deadline(row.first_seen, row.severity)
         row.status = "open"
         row.fixed_at = None
         row.crawl_run_id = crawl_run_id
@@ -272,8 +280,14 @@ def finish_run(session: Session, run_id: int, status: str, stats: dict[str, Any]
     )
 
 
-def finding_json(row: m.Finding, tz: tzinfo) -> dict[str, Any]:
-    """A finding in the contract's JSON shape (interfaces.md section 3)."""
+def finding_json(row: m.Finding, tz: tzinfo, today: date | None = None) -> dict[str, Any]:
+    """A finding in the contract's JSON shape (interfaces.md section 3), with the 整改 loop's
+    fields after it: `deadline` (整改期限, local date), `state` (open | appealed | waived |
+    dismissed | fixed: store.review.state_of), `overdue` (超期未整改) and `waived_until`, as of
+    the local date `today` (default: the current date in `tz`)."""
+    from store import review
+
+    day = today or datetime.now(tz).date()
     return {
         "id": row.id,
         "site": row.site_id,
@@ -287,4 +301,9 @@ def finding_json(row: m.Finding, tz: tzinfo) -> dict[str, Any]:
         "first_seen": row.first_seen.astimezone(tz).isoformat(timespec="seconds"),
         "last_seen": row.last_seen.astimezone(tz).isoformat(timespec="seconds"),
         "status": row.status,
+        "deadline": row.deadline.isoformat() if row.deadline else None,
+        "state": review.state_of(row.status, row.review, row.waived_until, day),
+        "overdue": review.is_overdue(row.status, row.review, row.waived_until, row.deadline,
+                                     day),
+        "waived_until": row.waived_until.isoformat() if row.waived_until else None,
     }

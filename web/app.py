@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,7 @@ from web import views
 from web.auth import LoginThrottle, trusted_networks
 from web.recheck import ClientFactory
 from web.recheck_pool import RecheckPool
+from web.recrawl import Launcher, Recrawls
 from web.state import AppState
 
 HERE = Path(__file__).resolve().parent
@@ -95,12 +97,15 @@ def environment() -> Environment:
     return env
 
 
-def create_app(settings: Settings, *, client_factory: ClientFactory | None = None) -> Starlette:
+def create_app(settings: Settings, *, client_factory: ClientFactory | None = None,
+               recrawler: Launcher | None = None) -> Starlette:
     """The dashboard for `settings`. Raises SettingsError when `[web] secret_key` is unset:
     without a stable key every restart would log everyone out, and a key made up here would
     differ between processes.
 
-    `client_factory` replaces crawler.probe.http_client for the re-check (tests only)."""
+    `client_factory` replaces crawler.probe.http_client for the re-check (tests only);
+    `recrawler` runs 重新抓取本站 (web.recrawl; `govwatch serve` passes
+    govwatch.jobs.SiteRecrawler): without one the button is not offered."""
     if not settings.web.secret_key:
         raise SettingsError(
             f"{settings.source}: 未设置 [web] secret_key，看板无法启动；请在设置文件中加入 "
@@ -108,10 +113,12 @@ def create_app(settings: Settings, *, client_factory: ClientFactory | None = Non
             "print(secrets.token_urlsafe(32))\" 生成）"
         )
     engine = make_engine(settings.database_url)
+    tz = ZoneInfo(settings.timezone)
+    factory = session_factory(engine)
     state = AppState(
         settings=settings,
-        factory=session_factory(engine),
-        tz=ZoneInfo(settings.timezone),
+        factory=factory,
+        tz=tz,
         scorer=Scorer(settings.scoring),
         env=environment(),
         throttle=LoginThrottle(settings.web.login_attempts, settings.web.login_window),
@@ -120,6 +127,8 @@ def create_app(settings: Settings, *, client_factory: ClientFactory | None = Non
                              settings.web.recheck_max_per_user),
         proxies=trusted_networks(settings.web.trusted_proxies),
         client_factory=client_factory,
+        recrawls=Recrawls(factory, recrawler, settings.rectify.recrawl_interval_minutes, tz),
+        as_of=datetime.fromisoformat(settings.web.as_of) if settings.web.as_of else None,
     )
 
     @asynccontextmanager
@@ -128,6 +137,8 @@ def create_app(settings: Settings, *, client_factory: ClientFactory | None = Non
             yield
         finally:
             state.rechecks.shutdown()
+            if state.recrawls is not None:
+                state.recrawls.shutdown()
             engine.dispose()
 
     routes = [
@@ -141,6 +152,10 @@ def create_app(settings: Settings, *, client_factory: ClientFactory | None = Non
         Route("/findings", views.findings_page, methods=["GET"]),
         Route("/findings/{finding_id:int}", views.finding_page, methods=["GET"]),
         Route("/findings/{finding_id:int}/recheck", views.finding_recheck, methods=["POST"]),
+        Route("/findings/{finding_id:int}/appeal", views.finding_appeal, methods=["POST"]),
+        Route("/findings/{finding_id:int}/decide", views.finding_decide, methods=["POST"]),
+        Route("/findings/{finding_id:int}/waive", views.finding_waive, methods=["POST"]),
+        Route("/sites/{site_id}/recrawl", views.site_recrawl, methods=["POST"]),
         Route("/reports", views.reports_page, methods=["GET"]),
         Route("/reports/download", views.report_file, methods=["GET"]),
         Route("/healthz", views.healthz, methods=["GET"]),

@@ -23,6 +23,7 @@ from reports.build import Catalogue, evidence_pairs
 from reports.scoring import SEVERITY_LABELS, SEVERITY_ORDER
 from reports.xlsx import rectification_tables, save
 from store import models as m
+from store import review as rv
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -58,7 +59,9 @@ def current_rectification(session: Session, site_id: str, cat: Catalogue, tz: Zo
     if site is None:
         return None
     rows = list(session.scalars(
-        select(m.Finding).where(m.Finding.site_id == site_id, m.Finding.status == "open")))
+        select(m.Finding).where(m.Finding.site_id == site_id, m.Finding.status == "open",
+                                m.Finding.review != rv.DISMISSED)))
+    today = now.astimezone(tz).date()
     rows.sort(key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.check, r.page, r.url, r.id))
     items = []
     for number, r in enumerate(rows, start=1):
@@ -69,7 +72,11 @@ def current_rectification(session: Session, site_id: str, cat: Catalogue, tz: Zo
             fix=cat.fix(r.check) or "—",
             first_seen=r.first_seen.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             last_seen=r.last_seen.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            status="未整改", fixed_since=False,
+            status=f"已豁免至 {r.waived_until:%Y-%m-%d}"
+            if rv.waiver_active(r.review, r.waived_until, today) else
+            rv.STATE_LABELS[rv.APPEALED] if r.review == rv.APPEALED else "未整改",
+            fixed_since=False, deadline=r.deadline.isoformat() if r.deadline else "",
+            overdue=rv.is_overdue(r.status, r.review, r.waived_until, r.deadline, today),
         ))
     stamp = now.astimezone(tz)
     return v.Rectification(

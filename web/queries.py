@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,11 +26,31 @@ from reports.scoring import (
     column_class,
 )
 from store import models as m
+from store import review as rv
 from store.repo import FINISHED
 from web import audit
 
 F = m.Finding
-STATUSES = {"open": "未整改", "fixed": "已整改", "all": "全部"}
+# The status filter: open = still to rectify (counted: not dismissed, no unexpired waiver),
+# overdue = open past its deadline, appealed = 误报 appeal pending, excluded = dismissed or
+# under an unexpired waiver (out of scores and counts), fixed, all.
+STATUSES = {"open": "未整改", "overdue": "超期未整改", "appealed": "误报申诉中",
+            "excluded": "已豁免/误报", "fixed": "已整改", "all": "全部"}
+
+
+def status_clause(status: str, today: date) -> list[ColumnElement[bool]]:
+    """SQL conditions of a status filter value (see STATUSES)."""
+    if status == "open":
+        return [F.status == "open", rv.counted(today)]
+    if status == "overdue":
+        return [rv.overdue_clause(today)]
+    if status == "appealed":
+        return [F.review == rv.APPEALED]
+    if status == "excluded":
+        return [~rv.counted(today)]
+    if status == "fixed":
+        return [F.status == "fixed", F.review != rv.DISMISSED]
+    return []
 LEVELS = tuple(LEVEL_LABELS)
 # Crawl runs looked at, newest first, to find each site's last crawl (one nightly run per
 # site is 365 runs a year per site; a site not crawled in the latest N runs shows "—").
@@ -60,6 +80,7 @@ class SiteStatus:
     notice: int
     last_crawl: str  # local time, "" when never crawled
     score: Score | None  # over the open findings; None when the site was never inspected
+    overdue: int = 0  # 超期未整改: open past their deadline (store.review.is_overdue)
 
     @property
     def open(self) -> int:
@@ -92,13 +113,20 @@ def last_crawls(session: Session, site_ids: Collection[str]) -> dict[str, dateti
     return found
 
 
-def open_counts(session: Session, scope: Collection[str] | None
+def _today(tz: ZoneInfo, today: date | None) -> date:
+    return today if today is not None else datetime.now(tz).date()
+
+
+def open_counts(session: Session, scope: Collection[str] | None, today: date | None = None
                 ) -> dict[str, list[CheckCount]]:
-    """Open findings per site as scoring counts (columns.stale by column class)."""
+    """Open findings per site as scoring counts (columns.stale by column class); findings
+    dismissed as 误报 or under an unexpired waiver on `today` do not count."""
+    day = today or datetime.now().date()
     out: dict[str, list[CheckCount]] = {}
     rows = session.execute(
         select(F.site_id, F.check, F.severity, func.count())
-        .where(F.status == "open", F.check != STALE, *_scoped(F.site_id, scope))
+        .where(F.status == "open", rv.counted(day), F.check != STALE,
+               *_scoped(F.site_id, scope))
         .group_by(F.site_id, F.check, F.severity)
     )
     for site_id, code, severity, count in rows:
@@ -106,7 +134,8 @@ def open_counts(session: Session, scope: Collection[str] | None
     stale: dict[tuple[str, str, str | None], int] = {}
     for site_id, severity, evidence in session.execute(
         select(F.site_id, F.severity, F.evidence)
-        .where(F.status == "open", F.check == STALE, *_scoped(F.site_id, scope))
+        .where(F.status == "open", rv.counted(day), F.check == STALE,
+               *_scoped(F.site_id, scope))
     ):
         cls = column_class(evidence.get("class")) if isinstance(evidence, dict) else None
         key = (site_id, severity, cls)
@@ -116,16 +145,29 @@ def open_counts(session: Session, scope: Collection[str] | None
     return out
 
 
+def overdue_counts(session: Session, site_ids: Collection[str], today: date
+                   ) -> dict[str, int]:
+    rows = session.execute(
+        select(F.site_id, func.count())
+        .where(rv.overdue_clause(today), F.site_id.in_(sorted(site_ids)))
+        .group_by(F.site_id))
+    return {sid: int(n) for sid, n in rows}
+
+
 def site_statuses(session: Session, scope: Collection[str] | None, scorer: Scorer,
-                  tz: ZoneInfo, *, level: str | None = None) -> list[SiteStatus]:
+                  tz: ZoneInfo, *, level: str | None = None, today: date | None = None
+                  ) -> list[SiteStatus]:
     """Every active site in scope (of `level`, if given), worst first: sites with a veto,
-    then by score ascending; sites never inspected last."""
+    then by score ascending; sites never inspected last. Judged on the local date `today`
+    (default: the current date)."""
+    day = _today(tz, today)
     query = select(m.Site).where(m.Site.active.is_(True), *_scoped(m.Site.id, scope))
     if level:
         query = query.where(m.Site.level == level)
     sites = list(session.scalars(query.order_by(m.Site.id)))
     ids = [s.id for s in sites]
-    counts = open_counts(session, ids)
+    counts = open_counts(session, ids, day)
+    overdue = overdue_counts(session, ids, day)
     crawls = last_crawls(session, ids)
     checked = set(session.scalars(select(F.site_id).where(F.site_id.in_(ids)).distinct()))
     out = []
@@ -142,6 +184,7 @@ def site_statuses(session: Session, scope: Collection[str] | None, scorer: Score
             veto=by_severity["veto"], deduct=by_severity["deduct"],
             notice=by_severity["notice"], last_crawl=local(crawls.get(site.id), tz),
             score=scorer.score(items) if inspected else None,
+            overdue=overdue.get(site.id, 0),
         ))
     out.sort(key=lambda s: (s.score is None, not s.veto,
                             s.score.score if s.score is not None else 0.0, s.id))
@@ -149,11 +192,11 @@ def site_statuses(session: Session, scope: Collection[str] | None, scorer: Score
 
 
 def site_status(session: Session, site_id: str, scope: Collection[str] | None,
-                scorer: Scorer, tz: ZoneInfo) -> SiteStatus | None:
+                scorer: Scorer, tz: ZoneInfo, today: date | None = None) -> SiteStatus | None:
     """One site's status, or None when it does not exist or is outside `scope`."""
     if scope is not None and site_id not in scope:
         return None
-    found = site_statuses(session, {site_id}, scorer, tz)
+    found = site_statuses(session, {site_id}, scorer, tz, today=today)
     return found[0] if found else None
 
 
@@ -218,6 +261,12 @@ class FindingRow:
     first_seen: str
     last_seen: str
     fixed_at: str
+    deadline: str = ""  # 整改期限, YYYY-MM-DD
+    state: str = "open"  # store.review.state_of
+    state_label: str = ""
+    overdue: bool = False
+    waived_until: str = ""
+    review_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +281,9 @@ _SEVERITY_RANK = case({k: v for k, v in SEVERITY_ORDER.items()}, value=F.severit
 
 
 def list_findings(session: Session, scope: Collection[str] | None, filters: Filters,
-                  cat: Catalogue, tz: ZoneInfo, page_size: int) -> FindingPage:
+                  cat: Catalogue, tz: ZoneInfo, page_size: int, today: date | None = None
+                  ) -> FindingPage:
+    day = _today(tz, today)
     conditions: list[ColumnElement[bool]] = [*_scoped(F.site_id, scope)]
     if filters.site:
         conditions.append(F.site_id == filters.site)
@@ -242,8 +293,7 @@ def list_findings(session: Session, scope: Collection[str] | None, filters: Filt
         conditions.append(F.check == filters.check)
     if filters.severity:
         conditions.append(F.severity == filters.severity)
-    if filters.status != "all":
-        conditions.append(F.status == filters.status)
+    conditions += status_clause(filters.status, day)
     base = select(F, m.Site.name).join(m.Site, m.Site.id == F.site_id).where(*conditions)
     total = int(session.scalar(
         select(func.count()).select_from(F).join(m.Site, m.Site.id == F.site_id)
@@ -252,11 +302,17 @@ def list_findings(session: Session, scope: Collection[str] | None, filters: Filt
     page = min(filters.page, pages)
     query = (base.order_by(_SEVERITY_RANK, F.site_id, F.check, F.page, F.url, F.id)
              .limit(page_size).offset((page - 1) * page_size))
-    rows = tuple(_row(f, name, cat, tz) for f, name in session.execute(query))
+    rows = tuple(_row(f, name, cat, tz, day) for f, name in session.execute(query))
     return FindingPage(rows, total, page, pages)
 
 
-def _row(f: m.Finding, site_name: str, cat: Catalogue, tz: ZoneInfo) -> FindingRow:
+def _row(f: m.Finding, site_name: str, cat: Catalogue, tz: ZoneInfo, today: date
+         ) -> FindingRow:
+    state = rv.state_of(f.status, f.review, f.waived_until, today)
+    overdue = rv.is_overdue(f.status, f.review, f.waived_until, f.deadline, today)
+    label = rv.STATE_LABELS[state]
+    if state == rv.WAIVED and f.waived_until is not None:
+        label = f"已豁免至 {f.waived_until:%Y-%m-%d}"
     return FindingRow(
         id=f.id, site_id=f.site_id, site_name=site_name, check=f.check,
         title=cat.title(f.check), severity=f.severity,
@@ -264,7 +320,27 @@ def _row(f: m.Finding, site_name: str, cat: Catalogue, tz: ZoneInfo) -> FindingR
         url=f.url, page=f.page, status=f.status, status_label=STATUSES.get(f.status, f.status),
         first_seen=local(f.first_seen, tz), last_seen=local(f.last_seen, tz),
         fixed_at=local(f.fixed_at, tz),
+        deadline=f.deadline.isoformat() if f.deadline else "", state=state,
+        state_label=label, overdue=overdue,
+        waived_until=f.waived_until.isoformat() if f.waived_until else "",
+        review_reason=f.review_reason or "",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class EventEntry:
+    """One step of the 整改 loop on a finding (store.review, table finding_events)."""
+
+    at: str
+    by: str
+    role_label: str
+    action: str
+    action_label: str
+    from_label: str
+    to_label: str
+    reason: str
+    until: str
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,10 +360,12 @@ class FindingDetail:
     fix: str
     evidence: tuple[tuple[str, str], ...]
     rechecks: tuple[RecheckEntry, ...] = field(default=())
+    events: tuple[EventEntry, ...] = field(default=())
 
 
 def finding_detail(session: Session, finding_id: int, scope: Collection[str] | None,
-                   cat: Catalogue, tz: ZoneInfo) -> FindingDetail | None:
+                   cat: Catalogue, tz: ZoneInfo, today: date | None = None
+                   ) -> FindingDetail | None:
     """A finding with its evidence and re-checks, or None when it does not exist or is out of
     scope (the caller answers 404 either way, so no one learns which ids exist)."""
     found = session.execute(
@@ -302,9 +380,18 @@ def finding_detail(session: Session, finding_id: int, scope: Collection[str] | N
                      r.result, r.result_label, r.detail)
         for r in audit.history(session, f.id)
     )
+    events = tuple(
+        EventEntry(at=e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), by=t["user"],
+                   role_label=t["role_label"], action=t["action"],
+                   action_label=t["action_label"], from_label=t["from_label"],
+                   to_label=t["to_label"], reason=t["reason"], until=t["until"],
+                   detail=t["detail"])
+        for e in rv.history(session, f.id) for t in (rv.event_text(e),)
+    )
     return FindingDetail(
-        row=_row(f, name, cat, tz), site_url=site_url, rule=f.rule, fix=cat.fix(f.check),
-        evidence=evidence_pairs(dict(f.evidence or {}), f.check), rechecks=rechecks,
+        row=_row(f, name, cat, tz, _today(tz, today)), site_url=site_url, rule=f.rule,
+        fix=cat.fix(f.check), evidence=evidence_pairs(dict(f.evidence or {}), f.check),
+        rechecks=rechecks, events=events,
     )
 
 

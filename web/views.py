@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,8 +31,10 @@ from starlette.responses import (
 
 from reports.available import periods_with_data
 from store import models as m
+from store import review as rv
 from web import availability as av
 from web import queries as q
+from web import recrawl as rc
 from web.auth import (
     CurrentUser,
     LoginRequired,
@@ -206,7 +208,8 @@ def home(request: Request) -> Response:
     level = request.query_params.get("level", "")
     level = level if level in q.LEVELS else ""
     with st.factory() as session:
-        sites = q.site_statuses(session, user.scope, st.scorer, st.tz, level=level)
+        sites = q.site_statuses(session, user.scope, st.scorer, st.tz, level=level,
+                                today=st.today())
         uptimes = av.uptimes(session, [s.id for s in sites], datetime.now(st.tz))
     summary = {
         "sites": len(sites),
@@ -214,6 +217,7 @@ def home(request: Request) -> Response:
         "vetoed": sum(1 for s in sites if s.veto),
         "failing": sum(1 for s in sites if s.score is not None and not s.score.passed),
         "open": sum(s.open for s in sites),
+        "overdue": sum(s.overdue for s in sites),
     }
     return render(request, "sites.html", user=user, sites=sites, level=level, uptimes=uptimes,
                   levels=q.level_choices(), summary=summary,
@@ -230,17 +234,21 @@ def site_page(request: Request) -> Response:
     site_id = str(request.path_params["site_id"])
     filters = replace(_filters(request, st), site=site_id, level="")
     with st.factory() as session:
-        status = q.site_status(session, site_id, user.scope, st.scorer, st.tz)
+        status = q.site_status(session, site_id, user.scope, st.scorer, st.tz, st.today())
         if status is None:
             raise not_found()
         page = q.list_findings(session, user.scope, filters, st.catalogue, st.tz,
-                               st.settings.web.page_size)
+                               st.settings.web.page_size, st.today())
+        recrawl = rc.status(session, site_id, recrawls(st).interval, datetime.now(st.tz),
+                            st.tz)
         probe = st.settings.probe
         availability = av.site_availability(
             session, site_id, datetime.now(st.tz), st.tz,
             min_failures=probe.incident_min_failures, max_incidents=probe.incidents_shown)
     return render(request, "site.html", user=user, site=status, page=page, filters=filters,
-                  availability=availability,
+                  availability=availability, recrawl=recrawl,
+                  recrawl_enabled=recrawls(st).enabled,
+                  recrawl_minutes=st.settings.rectify.recrawl_interval_minutes,
                   checks=q.check_choices(st.catalogue), severities=q.severity_choices(),
                   statuses=list(q.STATUSES.items()),
                   pass_score=st.settings.scoring.pass_score)
@@ -254,7 +262,7 @@ def findings_page(request: Request) -> Response:
         if filters.site and not q.site_exists(session, filters.site, user.scope):
             raise not_found()
         page = q.list_findings(session, user.scope, filters, st.catalogue, st.tz,
-                               st.settings.web.page_size)
+                               st.settings.web.page_size, st.today())
         sites = q.site_choices(session, user.scope)
     return render(request, "findings.html", user=user, page=page, filters=filters,
                   sites=sites, levels=q.level_choices(), checks=q.check_choices(st.catalogue),
@@ -263,15 +271,35 @@ def findings_page(request: Request) -> Response:
 
 def finding_page(request: Request) -> Response:
     user = current_user(request)
+    return _finding_response(request, user, int(request.path_params["finding_id"]))
+
+
+def _finding_response(request: Request, user: CurrentUser, finding_id: int, *,
+                      status: int = 200, error: str = "") -> Response:
     st = state(request)
-    finding_id = int(request.path_params["finding_id"])
     with st.factory() as session:
-        detail = q.finding_detail(session, finding_id, user.scope, st.catalogue, st.tz)
+        detail = q.finding_detail(session, finding_id, user.scope, st.catalogue, st.tz,
+                                  st.today())
         target = load_target(session, finding_id, user.scope)
         if detail is None or target is None:
             raise not_found()
         mode = strategy(target.check, target.evidence, target.page, detail.site_url)
-    return render(request, "finding.html", user=user, f=detail, recheck_mode=mode)
+    today = st.today()
+    return render(request, "finding.html", user=user, f=detail, recheck_mode=mode,
+                  error=error, status=status, recrawl_enabled=recrawls(st).enabled,
+                  waiver_min=(date.fromordinal(today.toordinal() + 1)).isoformat(),
+                  waiver_max=(date.fromordinal(today.toordinal()
+                                               + st.settings.rectify.waiver_max_days)
+                              ).isoformat())
+
+
+def recrawls(st: AppState) -> rc.Recrawls:
+    assert st.recrawls is not None  # create_app always sets it
+    return st.recrawls
+
+
+def actor_of(user: CurrentUser) -> rv.Actor:
+    return rv.Actor(user.name, user.role, None if user.is_supervisor else user.sites)
 
 
 async def finding_recheck(request: Request) -> Response:
@@ -289,9 +317,97 @@ async def finding_recheck(request: Request) -> Response:
         return RedirectResponse(f"/findings/{finding_id}", status_code=303)
     if outcome is None:
         raise not_found()
+    if outcome.result in ("fixed", "open", "failed"):  # the 整改 loop's trail (store.review)
+        def audit_step() -> None:
+            with st.factory() as session, session.begin():
+                rv.record_mark_fixed(session, finding_id, actor_of(user), outcome.result,
+                                     outcome.detail, st.today(), datetime.now(st.tz))
+
+        await run_in_threadpool(audit_step)
     log.info("recheck: finding=%d user=%r result=%s", finding_id, user.name, outcome.result)
     flash(request, outcome.message, FLASH_KIND.get(outcome.result, "info"))
     return RedirectResponse(f"/findings/{finding_id}", status_code=303)
+
+
+# -- the 整改 loop: appeals, decisions, waivers, re-crawls (store.review, web.recrawl) -------
+
+
+def _parse_date(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw.strip()[:10]) if raw.strip() else None
+    except ValueError:
+        return None
+
+
+async def _review(request: Request, action: str, form_action: str | None = None) -> Response:
+    """One store.review step from a form; 403 for a user who may not take it (another
+    site's finding or the wrong role), 400/409 re-render the finding with the reason."""
+    user = await run_in_threadpool(current_user, request)
+    form = await form_with_csrf(request)
+    st = state(request)
+    finding_id = int(request.path_params["finding_id"])
+    if form_action is not None:
+        action = str(form.get(form_action) or "")
+        if action not in ("accept", "reject"):
+            action = "invalid"
+    reason = str(form.get("reason") or "")
+    raw_until = str(form.get("until") or "")
+    until = _parse_date(raw_until)
+
+    def apply() -> rv.Step:
+        if action == "waive" and raw_until.strip() and until is None:
+            raise rv.ReviewError(400, "豁免截止日期格式应为 YYYY-MM-DD")
+        with st.factory() as session, session.begin():
+            return rv.act(session, finding_id, actor_of(user), action, reason=reason,
+                          until=until, today=st.today(), now=datetime.now(st.tz),
+                          waiver_max_days=st.settings.rectify.waiver_max_days)
+
+    try:
+        step = await run_in_threadpool(apply)
+    except rv.ReviewError as exc:
+        log.warning("%s refused: finding=%d user=%r: %s", action, finding_id, user.name,
+                    exc.message)
+        if exc.status == 403:
+            raise HTTPException(403, exc.message) from None
+        status, message = exc.status, exc.message
+        return await run_in_threadpool(lambda: _finding_response(
+            request, user, finding_id, status=status, error=message))
+    log.info("%s: finding=%d user=%r %s -> %s", action, finding_id, user.name,
+             step.state_from, step.state_to)
+    flash(request, step.message, "ok")
+    return RedirectResponse(f"/findings/{finding_id}", status_code=303)
+
+
+async def finding_appeal(request: Request) -> Response:
+    return await _review(request, "appeal")
+
+
+async def finding_decide(request: Request) -> Response:
+    return await _review(request, "", form_action="decision")
+
+
+async def finding_waive(request: Request) -> Response:
+    return await _review(request, "waive")
+
+
+async def site_recrawl(request: Request) -> Response:
+    user = await run_in_threadpool(current_user, request)
+    await form_with_csrf(request)
+    st = state(request)
+    site_id = str(request.path_params["site_id"])
+    if not user.can_see(site_id):
+        raise HTTPException(403, "无权重新抓取该站点（只能申请本人负责的站点）")
+    try:
+        run_id = await run_in_threadpool(recrawls(st).request, site_id, actor_of(user),
+                                         st.now(), datetime.now(st.tz))
+    except rc.Refused as exc:
+        log.warning("recrawl refused: site=%s user=%r: %s", site_id, user.name, exc)
+        flash(request, str(exc), "warn")
+        return RedirectResponse(f"/sites/{site_id}", status_code=303)
+    log.info("recrawl: site=%s user=%r run=%d", site_id, user.name, run_id)
+    flash(request, f"已开始重新抓取本站（抓取编号 #{run_id}），完成后将自动重新检查；"
+          "可刷新本页查看进度", "info")
+    return RedirectResponse(f"/sites/{site_id}", status_code=303)
 
 
 # -- downloads ---------------------------------------------------------------------------

@@ -71,7 +71,9 @@ def test_docx_is_laid_out_as_an_official_document(sponsored: World, tmp_path: Pa
     assert [r[1] for r in failing[1:]] == [NAMES["c3"], NAMES["p2"], NAMES["d1"]]
     assert failing[1][2] == "湘潭市人民政府办公室" and failing[2][2] == "—"
     ranking = next(t for t in tables if t[0][0] == "排名")
-    assert len(ranking) == 1 + len(INSPECTED) and ranking[1][1] == NAMES["p1"]
+    # one row per site, then the totals (超期未整改 among them)
+    assert len(ranking) == 2 + len(INSPECTED) and ranking[1][1] == NAMES["p1"]
+    assert ranking[-1][0] == "合计" and "超期未整改" in ranking[0]
     levels = tables[0]
     assert levels[-1][:5] == ["合计", "10", "7", "3", "70.00%"]
     # one 整改清单 per site, carrying the deadline

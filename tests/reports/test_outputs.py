@@ -173,7 +173,7 @@ def test_quarterly_xlsx_has_one_sheet_per_table_with_the_exact_figures(
     assert sheet(wb, "整改时效")[-1][1:] == ["合计", 5, 31, 61.2, 122]
     assert [r[4] for r in sheet(wb, "趋势")[1:]] == [None, None, 90, 70]
     ws = wb["网站得分"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:U11"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:V11"
     # Fitted: the longest name (7 CJK characters = 14) plus 2; "排名" (4) plus room for the
     # filter button (4).
     assert (ws.column_dimensions["B"].width, ws.column_dimensions["A"].width) == (16, 8)
@@ -182,7 +182,7 @@ def test_quarterly_xlsx_has_one_sheet_per_table_with_the_exact_figures(
     items = sheet(c3, "整改清单")
     assert len(items) == 13 and items[1][2] == "columns.stale"
     assert [r[-1] for r in items[1:]].count("已于 2026-10-15 整改") == 2
-    assert c3["整改清单"].freeze_panes == "A2" and c3["整改清单"].auto_filter.ref == "A1:M13"
+    assert c3["整改清单"].freeze_panes == "A2" and c3["整改清单"].auto_filter.ref == "A1:O13"
 
 
 def test_cjk_text_counts_double_in_column_widths() -> None:
