@@ -65,8 +65,8 @@ def upgrade() -> None:
 
 
 def _aware(value: object) -> datetime:
-    if isinstance(value, str):  # SQLite without type processing
-        value = datetime.fromisoformat(value)
+    if isinstance(value, str):  # SQLite's stored text
+        value = datetime.fromisoformat(value.replace(" ", "T", 1))
     assert isinstance(value, datetime)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
@@ -74,7 +74,9 @@ def _aware(value: object) -> datetime:
 def _backfill_deadlines() -> None:
     """One UPDATE per distinct (first_seen, severity): a check pass stamps all its new
     findings with one first_seen, so there are few."""
-    findings = sa.table("findings", sa.column("first_seen", sa.DateTime(timezone=True)),
+    # first_seen untyped: the stored value as it is (SQLite's text, PostgreSQL's timestamptz),
+    # so that the WHERE below matches it exactly.
+    findings = sa.table("findings", sa.column("first_seen"),
                         sa.column("severity", sa.String), sa.column("deadline", sa.Date))
     bind = op.get_bind()
     pairs = list(bind.execute(sa.select(findings.c.first_seen, findings.c.severity).distinct()))
