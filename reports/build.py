@@ -178,7 +178,7 @@ def build_report(
         len(sample.population) if sample is not None else len(current.scores)
     )
     ranks = rank(current.scores)
-    cutoff = overdue_cutoff(period, q.last_inspection(session, period), tz)
+    cutoff = overdue_cutoff(period, generated_at, q.last_inspection(session, period), tz)
     overdue = {sid: n for sid, n in q.overdue_at(session, period, cutoff, scope).items()
                if sid in current.scores}
     site_rows = [
@@ -219,15 +219,17 @@ def build_report(
     )
 
 
-def overdue_cutoff(period: Period, last_inspection: datetime | None, tz: ZoneInfo) -> date:
-    """The local date 超期未整改 is judged on: the day after the period's last day (a finding
-    whose deadline was the last day is overdue at the end), or, for a period still running,
-    the day of its latest inspection — never the clock, so that a report is a function of
-    the stored crawls (generated twice, it says the same)."""
+def overdue_cutoff(period: Period, generated_at: datetime, last_inspection: datetime | None,
+                   tz: ZoneInfo) -> date:
+    """The local date 超期未整改 is judged on: for a period that has ended, the day after
+    its last day (a finding whose deadline was the last day is overdue at the end); for a
+    period still running, the day of its latest inspection (not the clock, so that two
+    reports of the same data say the same)."""
     end = period.end.astimezone(tz)
-    if last_inspection is not None and last_inspection.astimezone(tz) < end:
-        return last_inspection.astimezone(tz).date()
-    return end.date()
+    if generated_at.astimezone(tz) >= end or last_inspection is None:
+        return end.date() if generated_at.astimezone(tz) >= end \
+            else generated_at.astimezone(tz).date()
+    return min(last_inspection.astimezone(tz), end).date()
 
 
 def _excluded(session: Session, period: Period, scope: Collection[str] | None,

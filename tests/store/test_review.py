@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from checks.base import Finding, Severity
-from govwatch.site import SiteEntry
+from core.site import SiteEntry
 from store import models as m
 from store import repo
 from store import review as rv

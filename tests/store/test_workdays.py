@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from govwatch.settings import Settings, SettingsError, apply_mapping
+from core.settings import Settings, SettingsError, apply_mapping
 from store.workdays import DEFAULT_WORKING_DAYS, Deadlines, add_working_days, is_working_day
 
 TZ = ZoneInfo("Asia/Shanghai")

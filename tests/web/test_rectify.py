@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from govwatch.probe import http_client
+from crawler.probe import http_client
 from store import models as m
 from store import repo
 from web.app import create_app
