@@ -29,9 +29,11 @@ from govwatch.demo.world import World, build_world, connect_to_map
 DEMO_AS_OF = "2026-11-21T12:00:00+08:00"
 
 
-def demo_settings_text(world: World, port: int, db_url: str, *, dashboard: bool = False) -> str:
+def demo_settings_text(world: World, port: int, db_url: str, *, dashboard: bool = False,
+                       as_of: str | None = None) -> str:
     """Settings for crawling the demo world served on `port`; with `dashboard`, also those of
-    `govwatch demo --serve`'s dashboard."""
+    `govwatch demo --serve`'s dashboard, which judges deadlines and re-crawls as of the demo's
+    instant `as_of` (its world is dated; `[web] as_of`)."""
     mapping = connect_to_map(world, port)
     lines = [
         "# Written by `govwatch demo`: settings for crawling the demo world on loopback.",
@@ -58,11 +60,21 @@ def demo_settings_text(world: World, port: int, db_url: str, *, dashboard: bool 
     lines += ["", '[checks."availability.unreachable"]', "enabled = false"]
     if dashboard:  # plain http on loopback; no nightly jobs
         lines += ["", "[web]", f"secret_key = {json.dumps(secrets.token_hex(24))}",
-                  "cookie_secure = false", "", "[scheduler]", "enabled = false"]
+                  "cookie_secure = false", f"as_of = {json.dumps(_aware(as_of or DEMO_AS_OF))}",
+                  "",
+                  "[scheduler]", "enabled = false"]
     # The demo's 永州 portal adopts its city's 办法, so it and the county sites it supervises
     # (江华) are held to it; every other demo site answers to the national documents only.
     lines += ["", "[regulations.adopt]", 'yongzhou = ["yongzhou-2021"]']
     return "\n".join(lines) + "\n"
+
+
+def _aware(as_of: str) -> str:
+    """`as_of` with an offset (`--as-of` may omit it: the settings' timezone, Shanghai)."""
+    moment = datetime.fromisoformat(as_of)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    return moment.isoformat()
 
 
 # The accounts `govwatch demo --serve` creates (a demo on loopback: the passwords are printed).
@@ -109,9 +121,11 @@ def next_steps(out: Path, settings_path: Path, db_url: str, as_of: str, *, servi
             "  5. 试一次整改: 永州市人民政府首页页脚的网站标识码有误"
             "（identity.site-code-mismatch）:",
             f"       sed -i 's/{FIX_WRONG}/{FIX_RIGHT}/' {q(str(page))}",
-            "     然后在看板该问题页面点“立即复核”，或重新抓取该站点:",
+            "     然后在看板该问题页面点“已整改，立即复核”，或在站点页面点“重新抓取本站”，"
+            "或在命令行重新抓取该站点:",
             f"       govwatch crawl --site {FIX_SITE} --as-of {as_of}",
-            "     问题即标记为已整改。按 Ctrl-C 结束演示。",
+            "     问题即标记为已整改。整改期限、误报申诉与豁免见 docs/rectification.md。"
+            "按 Ctrl-C 结束演示。",
         ]
     else:
         lines += [
@@ -154,13 +168,13 @@ def run_demo(command: Callable[[list[str]], int], out: Path, as_of: str | None =
     try:
         settings_path = out / "settings.toml"
         db_url = f"sqlite:///{db_path}"
-        settings_path.write_text(demo_settings_text(world, world_port, db_url, dashboard=True),
-                                 encoding="utf-8")
+        as_of = as_of or DEMO_AS_OF
+        settings_path.write_text(demo_settings_text(world, world_port, db_url, dashboard=True,
+                                                    as_of=as_of), encoding="utf-8")
         os.environ["GOVWATCH_SETTINGS"] = str(settings_path)
         os.environ["GOVWATCH_DATABASE_URL"] = db_url
         print(f"示例站点群已在 127.0.0.1:{world_port} 上提供（{len(world.hosts)} 个主机）",
               file=sys.stderr)
-        as_of = as_of or DEMO_AS_OF
         for argv in (["init"], ["sites", "import", str(world.registry_path)]):
             code = command(argv)
             if code != 0:
