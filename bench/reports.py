@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,6 +50,7 @@ from core.settings import Settings  # noqa: E402
 from reports.cli import generate  # noqa: E402
 from store import models as m  # noqa: E402
 from store.session import make_engine, upgrade  # noqa: E402
+from store.workdays import Deadlines  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 YEAR = 2026
@@ -110,6 +111,7 @@ def findings(site_ids: list[str], total: int, seed: int = 20261) -> Iterator[dic
     per_site = total // len(site_ids)
     extra = total - per_site * len(site_ids)
     number = 0
+    deadlines = Deadlines()
     for position, sid in enumerate(site_ids):
         for _ in range(per_site + (1 if position < extra else 0)):
             check, severity = rng.choices(population, weights)[0]
@@ -131,7 +133,15 @@ def findings(site_ids: list[str], total: int, seed: int = 20261) -> Iterator[dic
                             "newest": "2026-01-05", "items": 20}
             else:
                 evidence = {"missing": ["SiteName"]}
+            # The 整改 loop: every finding has its deadline; about 1 % are waived until the
+            # year's end and 0.5 % dismissed as 误报 (reports leave both out and list them).
+            draw = rng.random()
+            review = "waived" if draw < 0.01 else "dismissed" if draw < 0.015 else ""
             yield {
+                "deadline": deadlines.deadline(run_time(born), severity),
+                "review": review, "review_reason": "基准测试" if review else None,
+                "review_at": run_time(born) if review else None,
+                "waived_until": date(YEAR, 12, 31) if review == "waived" else None,
                 "fingerprint": hashlib.sha256(f"{sid}|{number}".encode()).hexdigest(),
                 "site_id": sid, "check": check, "url": url, "page": page,
                 "severity": severity, "message": "基准测试问题", "evidence": evidence,
@@ -195,7 +205,8 @@ def fill(url: str, n_sites: int, n_findings: int) -> None:
 def _copy_postgres(engine: Any, ids: list[str], total: int) -> None:
     columns = ("fingerprint", "site_id", "check", "url", "page", "severity", "message",
                "evidence", "rule", "first_seen", "last_seen", "status", "fixed_at",
-               "crawl_run_id")
+               "crawl_run_id", "deadline", "review", "review_reason", "review_at",
+               "waived_until")
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()

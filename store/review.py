@@ -33,7 +33,6 @@ store.repo), so an appeal or waiver stays attached to it; a dismissed finding st
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -290,6 +289,3 @@ def event_text(e: m.FindingEvent) -> dict[str, Any]:
         "detail": e.detail,
     }
 
-
-def scope_filter(scope: Collection[str] | None) -> list[ColumnElement[bool]]:
-    return [] if scope is None else [F.site_id.in_(sorted(scope))]

@@ -138,7 +138,8 @@ class Recrawls:
         except Exception as exc:  # recorded and logged; the dashboard carries on
             log.exception("recrawl #%s of %s failed", run_id, site_id)
             outcome = f"重新抓取出错: {exc}"[:500]
-        system = rv.Actor(actor.name, actor.role, actor.sites)
+        # Recorded under the requester's name, as the system's step.
+        system = rv.Actor(actor.name, rv.SYSTEM, None)
         with self.factory() as session, session.begin():
             rv.record_site_event(session, site_id, system, "recrawl-done",
                                  datetime.now(self.tz), crawl_run_id=run_id, detail=outcome)

@@ -52,7 +52,8 @@ def test_docx_download_is_the_official_document(client: TestClient) -> None:
     assert "各有关单位：" in lines and lines[-1] != ""
     assert any(t.startswith("四、整改要求") for t in lines)
     ranking = next(t for t in doc.tables if t.rows[0].cells[0].text == "排名")
-    assert sorted(r.cells[1].text for r in ranking.rows[1:]) == ["乙县人民政府", "甲市人民政府"]
+    assert sorted(r.cells[1].text for r in ranking.rows[1:-1]) == ["乙县人民政府", "甲市人民政府"]
+    assert ranking.rows[-1].cells[0].text == "合计"  # with the 超期未整改 total
 
 
 def test_webmaster_cannot_download_reports(client: TestClient) -> None:
