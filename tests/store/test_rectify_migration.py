@@ -1,4 +1,4 @@
-"""Migration 0014 (the 整改 loop) upgrades, backfills deadlines and downgrades cleanly."""
+"""Migration 0016 (the 整改 loop) upgrades, backfills deadlines and downgrades cleanly."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from alembic import command
 from store.session import alembic_config, current_revision, make_engine, upgrade
 
 
-def test_0014_adds_the_review_columns_backfills_deadlines_and_downgrades(
+def test_0016_adds_the_review_columns_backfills_deadlines_and_downgrades(
         empty_url: str) -> None:
     engine = make_engine(empty_url)
     try:
-        upgrade(empty_url, "0013")
+        upgrade(empty_url, "0015")
         with engine.begin() as conn:
             conn.execute(text(
                 "INSERT INTO sites (id, name, url, level, kind, config, active, created_at, "
@@ -28,8 +28,8 @@ def test_0014_adds_the_review_columns_backfills_deadlines_and_downgrades(
                     "(:fp, 'a', 'links.dead', :u, :u, :sev, 'm', '{}', 'r', :seen, :seen, "
                     "'open')"), {"fp": f"fp{i}", "u": f"http://a/{i}", "sev": severity,
                                  "seen": seen})
-        upgrade(empty_url, "0014")
-        assert current_revision(engine) == "0014"
+        upgrade(empty_url, "0016")
+        assert current_revision(engine) == "0016"
         columns = {c["name"] for c in inspect(engine).get_columns("findings")}
         assert {"deadline", "review", "review_reason", "review_at",
                 "waived_until"} <= columns
@@ -40,7 +40,7 @@ def test_0014_adds_the_review_columns_backfills_deadlines_and_downgrades(
             got = [(fp, str(d), r) for fp, d, r in rows]
         assert got == [("fp0", "2026-10-13", ""), ("fp1", "2026-10-27", ""),
                        ("fp2", "2026-10-13", "")]
-        command.downgrade(alembic_config(empty_url), "0013")
+        command.downgrade(alembic_config(empty_url), "0015")
         columns = {c["name"] for c in inspect(engine).get_columns("findings")}
         assert "deadline" not in columns and "review" not in columns
         assert "finding_events" not in inspect(engine).get_table_names()

@@ -1,7 +1,7 @@
 """rectify: the 整改 loop — deadlines, appeals and waivers on findings, and their audit trail
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-03
 
 findings gains `deadline` (the 整改期限, a local date counted in working days from first_seen
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from alembic import op
 from store.workdays import add_working_days
 
-revision = '0014'
-down_revision = '0013'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
