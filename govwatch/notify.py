@@ -45,7 +45,7 @@ import smtplib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from typing import Any
@@ -59,6 +59,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.settings import Settings
 from core.site import Contact
 from store import models as m
+from store import review
 from store.repo import finding_json
 
 log = logging.getLogger("govwatch.notify")
@@ -165,12 +166,6 @@ def _link(settings: Settings, path: str) -> str:
     return f"{base}{path}" if base else ""
 
 
-def _deadline(row: m.Finding) -> date | None:
-    # The 整改期限 of the 整改 loop, on databases that have it.
-    value = getattr(row, "deadline", None)
-    return value if isinstance(value, date) else None
-
-
 @dataclass(frozen=True, slots=True)
 class Item:
     """A finding as a notice lists it."""
@@ -194,7 +189,7 @@ def items(rows: Sequence[m.Finding], settings: Settings) -> list[Item]:
     out = []
     for row in rows:
         data = finding_json(row, tz)
-        deadline = _deadline(row)
+        deadline = row.deadline  # the 整改期限 (store.review, the 整改 loop)
         out.append(Item(
             id=row.id, check=row.check, title=titles.get(row.check, row.check),
             message=row.message, url=row.url, page=row.page, evidence=_evidence(data),
@@ -592,8 +587,8 @@ def send_pending(factory: sessionmaker[Session], settings: Settings, *,
                  .where(m.Finding.severity == "veto", m.Finding.status == "open",
                         m.Finding.first_seen >= now - max_age)
                  .order_by(m.Finding.site_id, m.Finding.id))
-        if hasattr(m.Finding, "review"):  # dismissed (误报) and waived (豁免) are not news
-            query = query.where(m.Finding.review.not_in(("dismissed", "waived")))
+        # A dismissed 误报 and a finding under a waiver (豁免) in force are not news.
+        query = query.where(review.counted(now.astimezone(ZoneInfo(settings.timezone)).date()))
         rows = list(session.scalars(query))
         if not rows:
             return report
@@ -680,14 +675,15 @@ class DigestReport:
     quiet: list[str] = field(default_factory=list)  # sites with contacts and nothing new
 
 
-def _counts(session: Session, since: datetime, until: datetime
+def _counts(session: Session, since: datetime, until: datetime, tz: ZoneInfo
             ) -> tuple[dict[str, list[m.Finding]], dict[str, Counts]]:
     """New findings per site (first seen in (since, until], still open), and each site's
     counts: new, open and open veto findings as of `until`."""
     f = m.Finding
     visible = [f.first_seen <= until, f.status == "open"]
-    if hasattr(f, "review"):  # a dismissed 误报 is out of every count
-        visible.append(f.review != "dismissed")
+    # Dismissed (误报) and waived (豁免, in force) findings are out of every count, as in the
+    # reports and the dashboard.
+    visible.append(review.counted(until.astimezone(tz).date()))
     new: dict[str, list[m.Finding]] = defaultdict(list)
     for row in session.scalars(select(f).where(f.first_seen > since, *visible)
                                .order_by(f.site_id, f.id)):
@@ -732,7 +728,7 @@ def send_digests(factory: sessionmaker[Session], settings: Settings, as_of: date
     with factory() as session:
         sites = list(session.scalars(select(m.Site).where(m.Site.active.is_(True))
                                      .order_by(m.Site.id)))
-        new, counts = _counts(session, since, as_of)
+        new, counts = _counts(session, since, as_of, tz)
         failed = _failed_crawls(session, since, as_of)
         d = m.DigestSend
         existing = {(kind, site_id, key): due for kind, site_id, key, due in session.execute(

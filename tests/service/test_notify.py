@@ -626,3 +626,25 @@ def test_a_long_robot_message_is_cut_to_its_limit_keeping_the_link_and_footer() 
     text = webhook_payload("https://oapi.dingtalk.com/robot/send?access_token=t",
                            message)["markdown"]["text"]
     assert text == message.markdown  # within 钉钉's limit: whole
+
+
+def test_notices_carry_the_deadline_and_leave_out_dismissed_and_waived_findings(
+        factory: sessionmaker[Session]) -> None:
+    from datetime import date
+
+    ids = seed(factory)
+    with factory.begin() as s:
+        stale = s.get(m.Finding, ids["yongzhou/columns.stale"])
+        down = s.get(m.Finding, ids["yongzhou/availability.unreachable"])
+        dezhou = s.get(m.Finding, ids["dezhou/availability.unreachable"])
+        assert stale is not None and down is not None and dezhou is not None
+        stale.deadline = date(2026, 11, 27)
+        down.review, down.waived_until = "waived", date(2026, 12, 31)  # 豁免 in force
+        dezhou.review = "dismissed"  # 误报, accepted
+    with SMTPServer() as smtp:
+        report = send_pending(factory, settings_for(smtp.port), now=NOW)
+        assert {fid for fid, _ in report.sent} == {ids["yongzhou/columns.stale"]}
+        text, rich = bodies(mails(smtp, "web@yongzhou.gov.cn")[0])
+    assert "整改期限：2026-11-27" in text and "2026-11-27" in rich
+    assert "availability.unreachable" not in text
+    assert mails(smtp, "web@dezhou.gov.cn") == []
