@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,3 +68,17 @@ def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(db_url)
     yield session_factory(engine)
     engine.dispose()
+
+
+def interrupt_and_reap(proc: subprocess.Popen[str], timeout: float) -> None:
+    """Ctrl-C a served command (`govwatch demo --serve`) and assert it exits 0 within
+    `timeout`; whatever happens, the process is gone and its pipe closed afterwards."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        assert proc.wait(timeout=timeout) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()

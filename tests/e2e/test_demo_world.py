@@ -30,7 +30,7 @@ from govwatch.demo.server import DemoServer
 from govwatch.demo.world import AS_OF, World, build_world
 from store import models as m
 from store.session import make_engine, session_factory
-from tests.conftest import PG_URL, _reset_postgres
+from tests.conftest import PG_URL, _reset_postgres, interrupt_and_reap
 
 pytestmark = pytest.mark.e2e
 
@@ -325,7 +325,6 @@ def test_demo_serve_next_steps_work_as_printed(tmp_path: Path) -> None:
     period with data, the dashboard with the demo webmaster, a fix of the demo world
     re-checked from the dashboard and by a new crawl."""
     import shlex
-    import signal
     import time
 
     import httpx
@@ -399,12 +398,4 @@ def test_demo_serve_next_steps_work_as_printed(tmp_path: Path) -> None:
         assert run("govwatch findings --check identity.site-code-mismatch").stdout.count(
             "yongzhou") == 0
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            assert proc.wait(timeout=60) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
+        interrupt_and_reap(proc, timeout=60)

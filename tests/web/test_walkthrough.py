@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +29,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import interrupt_and_reap
 
 from .conftest import ARTIFACTS
 
@@ -93,15 +94,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
                 time.sleep(0.1)
         yield Demo(base, out, user_env)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            assert proc.wait(timeout=90) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
+        interrupt_and_reap(proc, timeout=90)
 
 
 @pytest.fixture
