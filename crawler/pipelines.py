@@ -149,6 +149,7 @@ class StorePipeline:
         self.flushed = time.monotonic()
         self.writer: ThreadPoolExecutor | None = None
         self.writing: deque[Future[None]] = deque()
+        self.ticker: Any = None  # LoopingCall publishing results while no item arrives
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -159,6 +160,15 @@ class StorePipeline:
         self.factory = spider.session_factory  # type: ignore[union-attr]
         self.run_id = spider.run_id  # type: ignore[union-attr]
         self.share = getattr(spider, "share", None) is not None
+        if self.share:
+            # Results are also published on a timer, not only when the next item arrives:
+            # two crawls each waiting for a result the other holds in its buffer would
+            # otherwise both stop producing items, and wait on each other until the claims'
+            # takeover (minutes).
+            from twisted.internet import task
+
+            self.ticker = task.LoopingCall(self._publish_due)
+            self.ticker.start(RESULT_MAX_WAIT / 2, now=False)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, PageRecord):
@@ -177,7 +187,13 @@ class StorePipeline:
             self.flush()
         return item
 
+    def _publish_due(self) -> None:
+        if self.results and time.monotonic() - self.flushed > RESULT_MAX_WAIT:
+            self.flush()
+
     def close_spider(self, spider: Spider | None = None) -> None:
+        if self.ticker is not None and self.ticker.running:
+            self.ticker.stop()
         self.flush()
         try:
             while self.writing:
