@@ -10,7 +10,8 @@ target that is not one of its own sites' URLs, a crawl
 - or claims the target, checks it, and publishes the result (crawler.pipelines);
 - or, when another crawl holds a fresh claim, waits for its result, looking again every
   `crawler.link_share_poll` seconds for all the URLs it waits for at once, and checks the
-  target itself when that claim goes stale (its claimant died: `crawler.link_claim_timeout`),
+  target itself when that claim goes stale (its claimant died: at once when it was a process
+  of this machine, else after `crawler.link_claim_timeout`),
   or after MAX_WAIT_CLAIMS claim timeouts of waiting in any case.
 
 Lookups are batched: the targets of every page that finishes while a batch is at the database
@@ -27,8 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -50,11 +49,6 @@ SLOT_SLACK = 0.005
 # timeouts; then this crawl checks it too, rather than wait on a claimant stuck behind a
 # slow host.
 MAX_WAIT_CLAIMS = 5
-
-
-def claimant(run_id: int) -> str:
-    """Who holds a claim: host, process and run (readable in the table when debugging)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{run_id}"[:255]
 
 
 def host_of(url: str) -> str:
@@ -90,7 +84,7 @@ class LinkShare:
                  shareable: Callable[[Request], bool]) -> None:
         self.factory = factory
         self.run_id = run_id
-        self.me = claimant(run_id)
+        self.me = sl.claimant(run_id)
         self.ttl = gw.link_share_hours * 3600.0
         self.claim_timeout = gw.link_claim_timeout
         self.poll = gw.link_share_poll

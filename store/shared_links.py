@@ -4,8 +4,10 @@ The database is the shared memory (SQLite on one machine, PostgreSQL for a clust
 about to verify a link target
 - reuses the target's published result when it is fresh (checked less than `ttl` seconds ago);
 - otherwise claims it: an INSERT of its row, or a conditional UPDATE of a row whose result is
-  stale and whose claim is absent or older than `claim_timeout` (its claimant died). Each
-  statement is atomic per row, so of two crawls claiming at once exactly one wins;
+  stale and whose claim is absent, older than `claim_timeout` (its claimant died somewhere),
+  or held by a process of this machine that is gone (`claimant_gone`: taken over at once, not
+  after the timeout). Each statement is atomic per row, so of two crawls claiming at once
+  exactly one wins;
 - else waits for another crawl's claim to turn into a result (the caller looks again later).
 
 The claimant renews its claims while they are pending (`renew`), publishes each result
@@ -21,6 +23,8 @@ statements, never one per URL. Times are epoch seconds.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,6 +54,47 @@ class Claims:
     waiting: list[str] = field(default_factory=list)  # claimed by another crawl
 
 
+def claimant(run_id: int) -> str:
+    """Who holds a claim: machine, process and run (`claimant_gone` reads the first two)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{run_id}"[:255]
+
+
+def claimant_gone(who: str) -> bool:
+    """Whether `who` (a `claimant`) is a process of this machine that no longer runs.
+
+    False whenever that cannot be known (another machine, a malformed value): such claims
+    are taken over only once they are older than the claim timeout. A zombie (killed, not
+    yet reaped by its parent) counts as gone."""
+    parts = who.split(":")
+    if len(parts) < 3 or ":".join(parts[:-2]) != socket.gethostname()[:255]:
+        return False
+    try:
+        pid = int(parts[-2])
+    except ValueError:
+        return False
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # EPERM: alive under another user
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _gone(cache: dict[str, bool], who: str | None) -> bool:
+    if who is None:
+        return False
+    if who not in cache:
+        cache[who] = claimant_gone(who)
+    return cache[who]
+
+
 def _insert(session: Session, table: Any) -> Any:
     module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return module.insert(table)
@@ -74,6 +119,7 @@ def claim(session: Session, urls: Sequence[str], *, me: str, now: float, ttl: fl
     fresh_after, claim_after = now - ttl, now - claim_timeout
     missing: list[str] = []
     stale: list[str] = []
+    gone: dict[str, bool] = {}  # claimant -> claimant_gone, asked once per claimant
     for url in urls:
         row = rows.get(url)
         if row is None:
@@ -83,7 +129,8 @@ def claim(session: Session, urls: Sequence[str], *, me: str, now: float, ttl: fl
             out.fresh[url] = (row.result, row.checked_at)
         elif row.claimed_by == me and row.claimed_at is not None:
             out.mine.append(url)  # asked again (a redirect hop): still ours
-        elif row.claimed_at is None or row.claimed_at < claim_after:
+        elif (row.claimed_at is None or row.claimed_at < claim_after
+              or _gone(gone, row.claimed_by)):
             stale.append(url)
         else:
             out.waiting.append(url)
@@ -100,7 +147,8 @@ def claim(session: Session, urls: Sequence[str], *, me: str, now: float, ttl: fl
             .where(LINKS.c.url.in_(chunk),
                    or_(LINKS.c.result.is_(None), LINKS.c.checked_at.is_(None),
                        LINKS.c.checked_at < fresh_after),
-                   or_(LINKS.c.claimed_at.is_(None), LINKS.c.claimed_at < claim_after))
+                   or_(LINKS.c.claimed_at.is_(None), LINKS.c.claimed_at < claim_after,
+                       LINKS.c.claimed_by.in_([who for who, dead in gone.items() if dead])))
             .values(claimed_by=me, claimed_at=now)
             .returning(LINKS.c.url)).scalars())
     for url in (*missing, *stale):

@@ -3,6 +3,11 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +59,37 @@ def test_stale_claims_and_expired_results_are_taken_over(
         sl.publish(s, [{**result(404), "url": A}], 2000.0)
     assert list(claim(factory, "p4", [A], 2000.0 + TTL - 1).fresh) == [A]
     assert claim(factory, "p4", [A], 2000.0 + TTL + 1).mine == [A]  # expired: checked again
+
+
+def test_a_claim_of_a_gone_process_of_this_machine_is_taken_over_at_once(
+        factory: sessionmaker[Session]) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # reaped: its pid is free
+    here = socket.gethostname()
+    dead, alive = f"{here}:{child.pid}:7", f"{here}:{os.getpid()}:8"
+    elsewhere = f"another-machine:{child.pid}:9"
+    assert sl.claimant_gone(dead) and not sl.claimant_gone(elsewhere)
+    assert not sl.claimant_gone(sl.claimant(3)) and not sl.claimant_gone("p1")
+    claim(factory, dead, [A], 1000.0)
+    claim(factory, elsewhere, [B], 1000.0)
+    claim(factory, alive, [C], 1000.0)
+    got = claim(factory, "p2", [A, B, C], 1001.0)  # well within the claim timeout
+    assert got.mine == [A] and sorted(got.waiting) == [B, C]
+
+
+def test_a_killed_unreaped_process_counts_as_gone() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        who = f"{socket.gethostname()}:{child.pid}:1"
+        assert not sl.claimant_gone(who)
+        child.kill()
+        deadline = time.monotonic() + 10
+        while not sl.claimant_gone(who) and time.monotonic() < deadline:
+            time.sleep(0.05)  # a zombie until reaped below
+        assert sl.claimant_gone(who)
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_renew_keeps_a_claim_release_gives_it_up(factory: sessionmaker[Session]) -> None:
