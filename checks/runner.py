@@ -33,10 +33,11 @@ class CheckError(Exception):
     pass
 
 
-# Pages of snapshots pass 1 keeps in memory for pass 2 (~30 MB per 1,000 pages); the snapshots
-# of sites beyond this are rebuilt from the database in pass 2 instead. WHY: holding every
-# site's snapshot made checking 50 sites of 1,000 pages take 1.6 GB; rebuilding one costs about
-# a second per 1,000 pages, so small runs keep everything and large ones stay bounded.
+# Pages of portals' snapshots pass 1 keeps in memory for pass 2 (~30 MB per 1,000 pages); the
+# snapshots of portals beyond this are rebuilt from the database in pass 2 instead. WHY:
+# holding every site's snapshot made checking 50 sites of 1,000 pages take 1.6 GB; rebuilding
+# one costs about a second per 1,000 pages, so small runs keep everything and large ones stay
+# bounded. Sites no other site reposts from are built once, in pass 2.
 KEEP_PAGES = 12_000
 
 
@@ -139,14 +140,9 @@ def run_checks(
     new = persisting = reopened = fixed = 0
     with _collect_between_sites(), factory() as session, session.begin():
         registry = load_registry(session)
-        # Pass 1: derive each site's columns and record what items it showed, so that every
-        # portal's important items are known before any site below it is checked.
-        # Per site: the snapshot kept for pass 2, or what rebuilding it needs.
-        snapshots: list[SiteSnapshot | tuple[int, SiteEntry, tuple[Column, ...]]] = []
-        kept_pages = 0
+        runs: dict[str, int] = {}  # site -> the crawl run it is checked on
         for site_id in site_ids:
-            entry = registry.get(site_id)
-            if entry is None:
+            if site_id not in registry:
                 raise CheckError(f"站点 {site_id} 未登记")
             run_id = crawl_run_id if crawl_runs is None else crawl_runs.get(site_id)
             if run_id is None:
@@ -155,30 +151,49 @@ def run_checks(
                     summary.skipped.append(site_id)
                     continue
                 run_id = run.id
-            snapshot = build_snapshot(session, run_id, entry)
+            runs[site_id] = run_id
+
+        def prepared(site_id: str) -> SiteSnapshot:
+            """The site's snapshot with its columns, its columns and sightings recorded."""
+            run_id = runs[site_id]
+            snapshot = build_snapshot(session, run_id, registry[site_id])
             columns = discover_columns(snapshot, now, settings.columns.single_page_text_min)
             snapshot = replace(snapshot, columns=columns)
             items.record_columns(session, run_id, site_id, snapshot.columns)
             items.record_sightings(session, site_id, items.sightings_from(snapshot, now), now,
                                    crawl_run_id=run_id)
+            return snapshot
+
+        # Pass 1, portals only: derive the columns of every site others repost from and
+        # record the items it showed, so that a portal's important items are known before
+        # any site below it is checked. Nothing else reads another site's records, so every
+        # other site is prepared and checked in one go in pass 2 (one snapshot build each).
+        portals = {p for s in runs for p in registry[s].repost_from if p in runs}
+        held: dict[str, SiteSnapshot | tuple[SiteEntry, tuple[Column, ...]]] = {}
+        kept_pages = 0
+        for site_id in runs:
+            if site_id not in portals:
+                continue
+            snapshot = prepared(site_id)
             if kept_pages + len(snapshot.pages) <= keep_pages:
                 kept_pages += len(snapshot.pages)
-                snapshots.append(snapshot)
-            else:
-                snapshots.append((run_id, entry, snapshot.columns))
+                held[site_id] = snapshot
+            else:  # rebuilt in pass 2 (bounded memory)
+                held[site_id] = (registry[site_id], snapshot.columns)
             del snapshot
             gc.collect(1)
         session.flush()
         # Pass 2: the checks, each site's snapshot released once it is checked.
-        snapshots.reverse()
-        while snapshots:
-            held = snapshots.pop()
-            if isinstance(held, tuple):
-                run_id, entry, columns = held
+        for site_id, run_id in runs.items():
+            kept = held.pop(site_id, None)
+            if kept is None:
+                snapshot = prepared(site_id)
+                session.flush()
+            elif isinstance(kept, tuple):
+                entry, columns = kept
                 snapshot = replace(build_snapshot(session, run_id, entry), columns=columns)
             else:
-                snapshot = held
-            site_id = snapshot.site.id
+                snapshot = kept
             snapshot = replace(
                 snapshot,
                 items=items.load_items(session, site_id),
@@ -198,7 +213,7 @@ def run_checks(
             reopened += counts.reopened
             fixed += counts.fixed
             summary.sites += 1
-            del snapshot, held, findings
+            del snapshot, kept, findings
             gc.collect(1)
     summary.counts = repo.FindingCounts(new, persisting, reopened, fixed)
     return summary
