@@ -119,3 +119,22 @@ def test_evidence_reads_in_chinese() -> None:
         "chars": [{"char": "網", "simplified": "网", "context": "政府網站"}],
     }, "content.traditional-chars"))
     assert trad["繁体字"] == "繁体字: 網，简体: 网，上下文: 政府網站"
+
+
+def test_lexicon_pretest_never_changes_the_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short list is pre-tested with a regular expression, a long one is not: both give
+    the automaton's leftmost-longest matches, and a page without a key gives none."""
+    from checks.content import lexicon
+
+    entries = (("中国特色社会注意", "中国特色社会主义"), ("社会注意", "社会主义"),
+               ("a.b", "a-b"), ("[x]", "x"))
+    text = "坚持中国特色社会注意，社会注意好；a.b 与 aXb、[x] 不同"
+    expected = [(2, 10, "中国特色社会注意"), (11, 15, "社会注意"), (17, 20, "a.b"),
+                (27, 30, "[x]")]
+    for limit in (len(entries), len(entries) - 1):  # pre-tested, then not
+        monkeypatch.setattr(lexicon, "PRETEST_MAX_ENTRIES", limit)
+        lexicon._pretest.cache_clear()
+        assert [(m.start, m.end, m.key) for m in lexicon.find(entries, text)] == expected
+        assert lexicon.find(entries, "社会主义 axb x") == []
+    assert lexicon._pretest.cache_info().currsize == 1
+    lexicon._pretest.cache_clear()
