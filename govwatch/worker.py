@@ -6,8 +6,12 @@ Each job is one site's crawl in its own crawl process (or that site's check pass
 N jobs at once (default `[workers] concurrency`). SIGTERM or Ctrl-C stops it gracefully: no
 new job is taken, running crawls are told to stop (each writes what it holds and ends
 `interrupted`) and their jobs go back to the queue for another worker, running check passes
-finish; then the worker unregisters and exits 0. A worker killed outright is noticed by the
-others through its stopped heartbeat (govwatch.queue.recover_stalled).
+finish; then the worker unregisters and exits 0. Until then, however long the running jobs take
+to end (a crawl writing its batch), the worker keeps renewing its heartbeat (procrastinate's
+stops with the worker's fetching, so the worker renews it itself) and the crawl runs' (the
+loop driving them), so that no other worker takes a job still winding down for stalled. A
+worker killed outright is noticed by the others through its stopped heartbeat
+(govwatch.queue.recover_stalled).
 """
 
 from __future__ import annotations
@@ -83,6 +87,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _work(settings: Settings, runtime: jobs.Runtime, concurrency: int) -> None:
+    from procrastinate.worker import Worker
+
     from govwatch.queue import QUEUE, queue_app, recover_stalled
 
     loop = asyncio.get_running_loop()
@@ -92,12 +98,13 @@ async def _work(settings: Settings, runtime: jobs.Runtime, concurrency: int) -> 
     workers = settings.workers
     with queue_app(settings) as qapp:
         async with qapp.open_async():
-            work = asyncio.create_task(qapp.run_worker_async(
-                queues=[QUEUE], concurrency=concurrency, name="govwatch",
+            worker = Worker(
+                qapp, queues=[QUEUE], concurrency=concurrency, name="govwatch",
                 install_signal_handlers=False, delete_jobs="successful",
                 update_heartbeat_interval=workers.heartbeat_seconds,
                 stalled_worker_timeout=workers.stalled_seconds,
-                fetch_job_polling_interval=min(5.0, workers.check_retry_seconds)))
+                fetch_job_polling_interval=min(5.0, workers.check_retry_seconds))
+            work = asyncio.create_task(worker.run())  # type: ignore[no-untyped-call]
 
             async def recover() -> None:
                 while True:
@@ -107,24 +114,40 @@ async def _work(settings: Settings, runtime: jobs.Runtime, concurrency: int) -> 
                         log.exception("looking for stalled jobs failed")
                     await asyncio.sleep(workers.recover_interval_seconds)
 
-            recovering = asyncio.create_task(recover())
+            async def beat() -> None:
+                # procrastinate stops its own heartbeat as soon as a worker stops, then
+                # waits for the running jobs: a crawl winding down (writing its batch) would
+                # look stalled to the other workers, which would run its job a second time.
+                # This heartbeat lasts until the worker has unregistered, every job ended.
+                while True:
+                    await asyncio.sleep(workers.heartbeat_seconds)
+                    worker_id = worker.worker_id
+                    if worker_id is None:
+                        continue
+                    try:
+                        await qapp.job_manager.update_heartbeat(worker_id)
+                    except Exception as exc:  # the database is away: the next beat may do
+                        log.warning("worker heartbeat failed: %s", exc)
+
+            side = [asyncio.create_task(recover()), asyncio.create_task(beat())]
 
             def stop() -> None:
                 if runtime.stop.is_set():
-                    return  # once: a second cancel would abandon the running jobs
+                    return  # once
                 print("govwatch worker 正在停止（正在运行的抓取将中断并重新排队）…",
                       file=sys.stderr, flush=True)
                 runtime.request_stop()  # running crawls get SIGTERM
-                work.cancel()  # procrastinate: stop fetching, wait for the running jobs
+                worker.stop()  # type: ignore[no-untyped-call]  # stop fetching, wait for jobs
 
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stop)
             try:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await work
+                await work
             finally:
-                recovering.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await recovering
+                for task in side:
+                    task.cancel()
+                for task in side:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
                 for signum in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(signum)

@@ -323,3 +323,61 @@ def test_without_procrastinate_the_queue_is_a_one_line_error(
     monkeypatch.delitem(sys.modules, "govwatch.queue", raising=False)
     with pytest.raises(UserError, match=r"procrastinate.*pip install 'govwatch\[postgres\]'"):
         load_queue()
+
+
+# A worker stopped by SIGTERM keeps beating until its crawl has wound down; the others look
+# for stalled jobs often and call a worker dead after 1.5 s without a heartbeat, less than
+# a crawl takes to stop (measured and printed below).
+QUICK_STALL = """
+[workers]
+enabled = true
+heartbeat_seconds = 0.3
+stalled_seconds = 1.5
+recover_interval_seconds = 0.3
+check_retry_seconds = 1.0
+"""
+
+
+@needs_pg
+def test_a_stopping_worker_keeps_its_job_until_the_crawl_has_wound_down(
+        served: Served, workers: list[Worker]) -> None:
+    env = pg_env(served, "winddown", workers=False)
+    settings = Path(env["GOVWATCH_SETTINGS"])
+    settings.write_text(settings.read_text(encoding="utf-8") + QUICK_STALL, encoding="utf-8")
+    gw(env, "crawl", "--enqueue", "--site", SLOW, "--as-of", AS_OF)
+    stopping = Worker(env, served.tmp / "winddown-0.err")
+    workers.append(stopping)
+    run = wait_for(f"{SLOW}'s crawl to be under way", running_run_of(SLOW, 6), workers)
+    other = Worker(env, served.tmp / "winddown-1.err")
+    workers.append(other)
+    wait_for("the second worker to register",
+             lambda: query("SELECT count(*) FROM procrastinate_workers")[0][0] == 2, workers)
+    time.sleep(1.0)  # it has looked for stalled jobs a few times: none
+    started = time.monotonic()
+    stopping.stop()
+    wound_down = time.monotonic() - started
+    print(f"\nSIGTERM to the worker's exit (its crawl winding down): {wound_down:.1f} s")
+    assert stopping.proc.returncode == 0
+    wait_for("the other worker to crawl the site again",
+             lambda: queue_busy() == 0 and finished_runs_per_site().get(SLOW) == 1, [other])
+    log, other_log = stopping.lines(), other.lines()
+    other.stop()
+    # The stopping worker's job was never taken for stalled: it went back to the queue once,
+    # by the worker itself, and the other worker ran it as attempt 2.
+    assert f"crawl of {SLOW} interrupted (run #{run.id}, attempt 1)" in log
+    assert "stalled" not in other_log, other_log[-3000:]
+    retried = re.findall(rf"crawl of {SLOW} finished \(run #(\d+), (\d+) pages, attempt (\d)\)",
+                         other_log)
+    assert len(retried) == 1 and retried[0][2] == "2", other_log[-3000:]
+    statuses = {r.id: (r.status, r.error) for r in runs(PG_URL or "")}
+    again = int(retried[0][0])
+    assert set(statuses) == {run.id, again}
+    assert statuses[run.id][0] == "interrupted" and "heartbeat" not in (statuses[run.id][1]
+                                                                        or "")
+    assert statuses[again][0] == "finished"
+    # Nothing counted twice: the complete run holds each page once, and every open finding
+    # of the site comes from it.
+    pages = query(f"SELECT url FROM pages WHERE crawl_run_id = {again}")
+    assert len(pages) == len({p[0] for p in pages}) >= int(retried[0][1]) > 10
+    assert query(f"SELECT DISTINCT crawl_run_id FROM findings WHERE site_id = '{SLOW}' "
+                 "AND status = 'open'") == [(again,)]
