@@ -37,6 +37,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -179,13 +180,22 @@ def crawl_command(run_id: int, settings: Settings, max_pages: int | None = None)
 
 
 def _launch(rt: Runtime, entry: SiteEntry, as_of: datetime | None = None,
-            max_pages: int | None = None, job_id: int | None = None) -> _Crawl:
+            max_pages: int | None = None, job_id: int | None = None,
+            run_id: int | None = None) -> _Crawl:
+    """Start the crawl process of `entry`, under a new run or the adopted `run_id`."""
+    from store import models as m
     from store import repo
 
     settings = rt.settings
-    as_of = as_of or _now(settings)
     with rt.factory.begin() as session:
-        run_id = repo.create_run(session, [entry.id], as_of, heartbeat=True, job_id=job_id).id
+        if run_id is None:
+            as_of = as_of or _now(settings)
+            run_id = repo.create_run(session, [entry.id], as_of, heartbeat=True,
+                                     job_id=job_id).id
+        else:
+            run = session.get(m.CrawlRun, run_id)
+            assert run is not None
+            as_of = run.as_of
     cmd = crawl_command(run_id, settings, max_pages)
     # Its own session: a Ctrl-C on serve's terminal must not reach it as well as our own
     # SIGTERM (Scrapy takes a second signal as "stop now, uncleanly").
@@ -275,20 +285,24 @@ def crawl_all() -> CrawlReport:
 
 def crawl_sites(rt: Runtime, entries: list[SiteEntry], *, concurrency: int,
                 as_of: datetime | None = None, max_pages: int | None = None,
-                job_id: int | None = None, check: bool = True) -> CrawlReport:
+                job_id: int | None = None, check: bool = True,
+                adopt: Mapping[str, int] | None = None) -> CrawlReport:
     """Crawl `entries` in order, each in its own crawl process, at most `concurrency` at
     once; each finished crawl is checked at once unless `check` is false (its run is in the
-    report). The nightly crawl's loop, and a worker's job (govwatch.queue) for one site."""
+    report). The nightly crawl's loop, and a worker's job (govwatch.queue) for one site.
+    `adopt`: site -> a run already created for it (repo.adopt_run), crawled instead of a
+    new one (as of that run's `as_of`)."""
     from store import repo
 
     sched = rt.settings.scheduler
     stale = timedelta(seconds=rt.settings.workers.stalled_seconds)
+    adopted = dict(adopt or {})
     report = CrawlReport()
     with rt.factory.begin() as session:
         repo.reap_dead_runs(session, stale)
         busy = {s for run in repo.running_runs(session, [e.id for e in entries],
                                                timedelta(minutes=sched.crawl_timeout_minutes))
-                for s in run.site_ids}
+                if run.id not in adopted.values() for s in run.site_ids}
     for entry in entries:
         if entry.id in busy:  # still being crawled by a live process (a manual crawl)
             log.warning("crawl of %s skipped: a crawl of it is still running", entry.id)
@@ -307,7 +321,8 @@ def crawl_sites(rt: Runtime, entries: list[SiteEntry], *, concurrency: int,
                     crawl.stopping_since = time.monotonic()
                     rt.terminate(crawl.proc)  # a no-op if request_stop already did
         while pending and len(active) < concurrency:
-            active.append(_launch(rt, pending.popleft(), as_of, max_pages, job_id))
+            entry = pending.popleft()
+            active.append(_launch(rt, entry, as_of, max_pages, job_id, adopted.get(entry.id)))
         time.sleep(POLL)
         now = time.monotonic()
         if active and now - last_beat >= beat_every:
@@ -340,7 +355,6 @@ def crawl_site(rt: Runtime, site_id: str, run_id: int, as_of: datetime) -> str:
     web.recrawl), exactly as crawl_all runs each site: its own process, the crawl time limit,
     SIGTERM on shutdown, then the check pass judged as of `as_of`. Returns how it ended, in
     Chinese, for the site's page."""
-    from store import models as m
 
     proc = subprocess.Popen(crawl_command(run_id, rt.settings), env=crawl_env(rt.settings),
                             cwd=os.getcwd(), stdin=subprocess.DEVNULL, start_new_session=True)
@@ -360,6 +374,15 @@ def crawl_site(rt: Runtime, site_id: str, run_id: int, as_of: datetime) -> str:
             _signal(proc, signal.SIGKILL)
     report = CrawlReport()
     _finish(rt, crawl, code, report)
+    return recrawl_outcome(rt, run_id, report, "服务")
+
+
+def recrawl_outcome(rt: Runtime, run_id: int, report: CrawlReport, who: str) -> str:
+    """How a re-crawl ended, in Chinese, for the site's page (web.recrawl): the crawl of
+    `run_id` and, when it finished, its check pass as `report` says. `who` ran it (服务,
+    worker), for the words on a stop or an error."""
+    from store import models as m
+
     with rt.factory() as session:
         run = session.get(m.CrawlRun, run_id)
         pages = int((run.stats or {}).get("pages", 0)) if run is not None else 0
@@ -367,9 +390,9 @@ def crawl_site(rt: Runtime, site_id: str, run_id: int, as_of: datetime) -> str:
     if report.finished and not report.check_errors:
         return f"抓取完成（{pages} 个页面）并已重新检查"
     if report.check_errors:
-        return "抓取完成，但检查出错（详见服务日志）"
+        return f"抓取完成，但检查出错（详见{who}日志）"
     if report.interrupted:
-        return "抓取被中断（服务停止）"
+        return f"抓取被中断（{who}停止）"
     return f"抓取失败: {error}"[:500] if error else "抓取失败"
 
 

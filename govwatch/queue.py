@@ -17,6 +17,11 @@ Two tasks, both in queue `govwatch`:
   first, as in the nightly crawl. Stopped by a worker's SIGTERM, the crawl writes what it
   holds, ends `interrupted`, and the job goes back to the queue (at most
   `[workers] max_attempts` attempts in all); a crawl that fails fails its job.
+  With `recrawl` ({"run", "by"}: the dashboard's 重新抓取本站, queued by QueuedRecrawler in
+  the transaction that creates its run), the job crawls that run (repo.adopt_run); a retry
+  of it crawls under a new run, recorded as the site event recrawl-retry (web.recrawl's
+  status follows it), and recrawl-done is recorded when the check pass is done, or when the
+  crawl fails, is skipped, or is interrupted for the last time.
 - `check_site(site_id, run_id, as_of, queued_at)`: the site's check pass on that run
   (govwatch.jobs.check_site: the same as after a nightly crawl, notifications included).
   While a crawl or check job of a portal the site reposts from (registry `repost_from`) is
@@ -133,13 +138,62 @@ def enqueue_crawls(settings: Settings, factory: sessionmaker[Session],
 
 
 def defer_crawl(qapp: procrastinate.App, entry: SiteEntry, *, as_of: datetime | None = None,
-                max_pages: int | None = None) -> int:
-    """Queue one site's crawl job; its id. Raises AlreadyEnqueued."""
+                max_pages: int | None = None, recrawl: dict[str, Any] | None = None,
+                connection: Any = None) -> int:
+    """Queue one site's crawl job; its id. Raises AlreadyEnqueued. `recrawl`: the
+    dashboard's request whose run the job crawls (see crawl_site); `connection`: a psycopg
+    connection whose transaction the job row joins."""
+    kwargs: dict[str, Any] = {"site_id": entry.id,
+                              "as_of": as_of.isoformat() if as_of else None,
+                              "max_pages": max_pages}
+    if recrawl is not None:
+        kwargs["recrawl"] = recrawl
     return qapp.configure_task(
         CRAWL_TASK, queue=QUEUE, lock=site_lock(entry.id), queueing_lock=f"crawl:{entry.id}",
-        priority=crawl_priority(entry.level),
-    ).defer(site_id=entry.id, as_of=as_of.isoformat() if as_of else None,
-            max_pages=max_pages)
+        priority=crawl_priority(entry.level), connection=connection,
+    ).defer(**kwargs)
+
+
+class QueuedRecrawler:
+    """The dashboard's 重新抓取本站 with `[workers] enabled` (web.recrawl.RecrawlQueue): the
+    site's crawl job, queued in the transaction that creates its run and records the
+    request, for a worker to crawl that run (crawl_site's `recrawl`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def check(self, session: Session, site_id: str) -> None:
+        """Refused when a crawl job of the site is queued or running (the queueing lock
+        would refuse the first; the second's crawl may not have started its run yet)."""
+        from web.recrawl import Refused
+
+        if session.scalar(text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = :task "
+                "AND status IN ('todo', 'doing') AND lock = :lock"),
+                {"task": CRAWL_TASK, "lock": site_lock(site_id)}):
+            raise Refused(ALREADY_QUEUED)
+
+    def enqueue(self, session: Session, site_id: str, run_id: int, as_of: datetime,
+                requested_by: str) -> None:
+        from crawler.probe import active_sites
+        from web.recrawl import Refused
+
+
+        entry = next(e for e in active_sites(session) if e.id == site_id)  # checked active
+        # The job row joins the session's transaction: committed with the run and the
+        # request, or rolled back with them.
+        connection = session.connection().connection.driver_connection
+        with queue_app(self.settings) as qapp:
+            try:
+                defer_crawl(qapp, entry, as_of=as_of,
+                            recrawl={"run": run_id, "by": requested_by},
+                            connection=connection)
+            except pq_exceptions.AlreadyEnqueued:
+                raise Refused(ALREADY_QUEUED) from None
+        log.info("recrawl #%s of %s queued for the workers", run_id, site_id)
+
+
+ALREADY_QUEUED = "本站的抓取任务已在队列中或正在进行（等待抓取节点完成），请等待其结束后再试"
 
 
 # -- the tasks -----------------------------------------------------------------------------
@@ -197,18 +251,29 @@ def _parse(value: str | None) -> datetime | None:
 
 @app.task(name=CRAWL_TASK, queue=QUEUE, pass_context=True, retry=_CrawlRetry())
 def crawl_site(context: procrastinate.JobContext, site_id: str, as_of: str | None = None,
-               max_pages: int | None = None) -> str:
+               max_pages: int | None = None, recrawl: dict[str, Any] | None = None) -> str:
+    """`recrawl` ({"run": id, "by": user name}): the dashboard's 重新抓取本站, whose run this
+    job crawls (adopted: repo.adopt_run; a retry crawls under a new run and records it as
+    recrawl-retry), recording recrawl-done when it ends (here when the crawl does not
+    finish, else after its check pass, check_site)."""
     rt = jobs.runtime()
     job = context.job
     assert job.id is not None
+    last_attempt = job.attempts + 1 >= rt.settings.workers.max_attempts
     entry = _entry(rt, site_id)
     if entry is None:
         log.warning("job %s: crawl of %s dropped: not a registered active site", job.id,
                     site_id)
+        if recrawl is not None:
+            _recrawl_ends(rt, site_id, recrawl, _unadopted(rt, recrawl, job.id),
+                          "未抓取: 站点不存在或已停用", failed=True)
         return "not registered"
+    adopt = None
+    if recrawl is not None:
+        adopt = {site_id: _adopt(rt, site_id, recrawl, job.id, job.attempts + 1)}
     report = jobs.crawl_sites(rt, [entry], concurrency=1, as_of=_parse(as_of),
-                              max_pages=max_pages, job_id=job.id, check=False)
-    run_id = report.runs.get(site_id)
+                              max_pages=max_pages, job_id=job.id, check=False, adopt=adopt)
+    run_id = report.runs.get(site_id) or (adopt or {}).get(site_id)
     if site_id in report.finished and run_id is not None:
         with rt.factory() as session:
             run_as_of = session.scalar(text("SELECT as_of FROM crawl_runs WHERE id = :id"),
@@ -217,7 +282,7 @@ def crawl_site(context: procrastinate.JobContext, site_id: str, as_of: str | Non
                                    priority=CHECK_PRIORITY).defer(
             site_id=site_id, run_id=run_id,
             as_of=(run_as_of or datetime.now(UTC)).isoformat(),
-            queued_at=datetime.now(UTC).isoformat())
+            queued_at=datetime.now(UTC).isoformat(), recrawl=recrawl)
         pages = _run_pages(rt, run_id)
         log.info("job %s: crawl of %s finished (run #%s, %s pages, attempt %s); checks queued",
                  job.id, site_id, run_id, pages, job.attempts + 1)
@@ -225,13 +290,103 @@ def crawl_site(context: procrastinate.JobContext, site_id: str, as_of: str | Non
     if site_id in report.interrupted or (site_id in report.skipped and rt.stop.is_set()):
         log.info("job %s: crawl of %s interrupted (run #%s, attempt %s); back to the queue",
                  job.id, site_id, run_id, job.attempts + 1)
+        if recrawl is not None and run_id is not None:
+            with rt.factory.begin() as session:  # adopted but never started: not left running
+                from store import repo
+
+                repo.interrupt_job_runs(session, job.id, "worker stopped before the crawl")
+            if last_attempt:
+                _recrawl_ends(rt, site_id, recrawl, run_id,
+                              "抓取被中断（抓取节点停止，已达最多尝试次数）", failed=True)
         raise CrawlInterrupted(f"crawl of {site_id} interrupted")
     if site_id in report.skipped:
         log.info("job %s: crawl of %s skipped: another crawl of it is running", job.id,
                  site_id)
+        if recrawl is not None and run_id is not None:
+            _recrawl_ends(rt, site_id, recrawl, run_id,
+                          "未抓取: 本站另有抓取正在进行", failed=True)
         return "skipped"
     log.info("job %s: crawl of %s failed (run #%s)", job.id, site_id, run_id)
+    if recrawl is not None and run_id is not None:
+        _recrawl_ends(rt, site_id, recrawl, run_id,
+                      jobs.recrawl_outcome(rt, run_id, report, "抓取节点"))
     raise CrawlFailed(f"crawl of {site_id} failed (run #{run_id})")
+
+
+def _adopt(rt: jobs.Runtime, site_id: str, recrawl: dict[str, Any], job_id: int,
+           attempt: int) -> int:
+    """The run this attempt of a re-crawl job crawls: the dashboard's, still waiting, or
+    (a retry: the first attempt's run was interrupted) a new one, recorded as recrawl-retry
+    so that the dashboard's status follows it."""
+    from store import models as m
+    from store import repo
+    from store import review as rv
+
+    with rt.factory.begin() as session:
+        run = session.get(m.CrawlRun, recrawl["run"], with_for_update=True)
+        if run is not None and run.status == repo.RUNNING and (
+                (run.stats or {}).get("job") is None):
+            repo.adopt_run(session, run, job_id)
+            return run.id
+        repo.interrupt_job_runs(session, job_id, "superseded by a retry of its job")
+        as_of = run.as_of if run is not None else jobs._now(rt.settings)
+        new = repo.create_run(session, [site_id], as_of, heartbeat=True, job_id=job_id)
+        note = (f"抓取 #{recrawl['run']} 未完成（{_status_zh(run)}），"
+                f"第 {attempt} 次尝试改用抓取 #{new.id}")
+        rv.record_site_event(session, site_id, _system(recrawl), "recrawl-retry",
+                             jobs._now(rt.settings), crawl_run_id=new.id, detail=note)
+        log.info("job %s: recrawl #%s of %s retried as run #%s", job_id, recrawl["run"],
+                 site_id, new.id)
+        return new.id
+
+
+def _status_zh(run: Any) -> str:
+    labels = {"interrupted": "已中断", "failed": "失败", "finished": "已完成",
+              "running": "进行中"}
+    return labels.get(run.status, run.status) if run is not None else "不存在"
+
+
+def _unadopted(rt: jobs.Runtime, recrawl: dict[str, Any], job_id: int) -> int | None:
+    """The re-crawl's run when no crawl will run for it: ended as failed if still waiting."""
+    from store import models as m
+    from store import repo
+
+    with rt.factory.begin() as session:
+        run = session.get(m.CrawlRun, recrawl["run"], with_for_update=True)
+        if run is None:
+            return None
+        if run.status == repo.RUNNING and (run.stats or {}).get("job") in (None, job_id):
+            run.status, run.finished_at = repo.FAILED, repo.utcnow()
+            run.error = "site not registered or inactive"
+        return run.id
+
+
+def _system(recrawl: dict[str, Any]) -> Any:
+    from store import review as rv
+
+    # Recorded under the requester's name, as the system's step (as web.recrawl does).
+    return rv.Actor(str(recrawl.get("by", ""))[:64], rv.SYSTEM, None)
+
+
+def _recrawl_ends(rt: jobs.Runtime, site_id: str, recrawl: dict[str, Any],
+                  run_id: int | None, outcome: str, *, failed: bool = False) -> None:
+    """Record recrawl-done for the dashboard (on the run crawled last). `failed`: the run,
+    if still running, ends failed (never left running for the dashboard to wait on)."""
+    from store import models as m
+    from store import repo
+    from store import review as rv
+
+    if run_id is not None and run_id != recrawl.get("run"):
+        outcome = f"{outcome}（重试的抓取 #{run_id}）"
+    with rt.factory.begin() as session:
+        if failed and run_id is not None:
+            run = session.get(m.CrawlRun, run_id)
+            if run is not None and run.status == repo.RUNNING:
+                run.status, run.finished_at = repo.FAILED, repo.utcnow()
+                run.error = outcome
+        rv.record_site_event(session, site_id, _system(recrawl), "recrawl-done",
+                             jobs._now(rt.settings), crawl_run_id=run_id, detail=outcome)
+    log.info("recrawl #%s of %s: %s", run_id, site_id, outcome)
 
 
 def _run_pages(rt: jobs.Runtime, run_id: int) -> Any:
@@ -256,7 +411,7 @@ def pending_portals(session: Session, portals: Sequence[str]) -> list[str]:
 
 @app.task(name=CHECK_TASK, queue=QUEUE, pass_context=True, retry=_CheckRetry())
 def check_site(context: procrastinate.JobContext, site_id: str, run_id: int, as_of: str,
-               queued_at: str) -> str:
+               queued_at: str, recrawl: dict[str, Any] | None = None) -> str:
     rt = jobs.runtime()
     job = context.job
     entry = _entry(rt, site_id)
@@ -271,9 +426,12 @@ def check_site(context: procrastinate.JobContext, site_id: str, run_id: int, as_
     else:
         log.warning("job %s: checks of %s no longer wait for its portals (%s)", job.id,
                     site_id, waited)
-    report = jobs.CrawlReport()
+    report = jobs.CrawlReport(finished=[site_id])
     moment = datetime.fromisoformat(as_of)
     jobs.check_site(rt, site_id, run_id, moment, report)
+    if recrawl is not None:  # the dashboard's re-crawl is done
+        _recrawl_ends(rt, site_id, recrawl, run_id,
+                      jobs.recrawl_outcome(rt, run_id, report, "抓取节点"))
     if report.check_errors:
         raise RuntimeError(f"checks of {site_id} (run #{run_id}) failed")
     log.info("job %s: checks of %s done (run #%s)", job.id, site_id, run_id)
@@ -316,6 +474,14 @@ async def recover_stalled(qapp: procrastinate.App, settings: Settings,
             continue
         recovered.append(job.id)
         site = job.task_kwargs.get("site_id")
+        recrawl = job.task_kwargs.get("recrawl")
+        if give_up and isinstance(recrawl, dict) and isinstance(site, str):
+            # The dashboard's re-crawl will not be tried again: say so on its page.
+            first = recrawl.get("run")
+            last = runs[-1] if runs else first if isinstance(first, int) else None
+            await asyncio.to_thread(
+                _recrawl_ends, jobs.Runtime(settings, factory), site, recrawl, last,
+                "抓取中断（抓取节点失联，已达最多尝试次数）", failed=True)
         log.warning("job %s (%s of %s) stalled: its worker stopped beating; %s%s", job.id,
                     job.task_name, site, "failed (attempts used up)" if give_up else "requeued",
                     f"; run {', '.join(f'#{r}' for r in runs)} interrupted" if runs else "")

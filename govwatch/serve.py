@@ -22,9 +22,14 @@ import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from web.recrawl import Launcher, RecrawlQueue
 
 log = logging.getLogger("govwatch.serve")
 
@@ -63,16 +68,29 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, *,
             print("错误: 数据库尚未初始化，请先运行 govwatch init", file=sys.stderr)
             return 1
         if app is None:
-            from govwatch.jobs import SiteRecrawler
             from store.session import session_factory
             from web.app import create_app
 
-            # 重新抓取本站 runs each site's crawl as the scheduler does (govwatch.jobs).
-            app = create_app(settings,
-                             recrawler=SiteRecrawler(settings, session_factory(engine)))
+            app = create_app(settings, recrawler=recrawler_for(settings,
+                                                               session_factory(engine)))
         return _run(settings, host, port, app, engine)
     finally:
         engine.dispose()
+
+
+def recrawler_for(settings: Settings, factory: sessionmaker[Session]
+                  ) -> Launcher | RecrawlQueue:
+    """Who runs the dashboard's 重新抓取本站: with `[workers] enabled` the workers (the site's
+    crawl job is queued, as the nightly crawl's is), else this process, as the scheduler
+    runs each site's crawl (govwatch.jobs)."""
+    if settings.workers.enabled:
+        from govwatch.worker import load_queue
+
+        queued: RecrawlQueue = load_queue().QueuedRecrawler(settings)
+        return queued
+    from govwatch.jobs import SiteRecrawler
+
+    return SiteRecrawler(settings, factory)
 
 
 def uvicorn_config(app: ASGIApp, host: str, port: int, lifespan: str = "auto") -> Any:

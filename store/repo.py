@@ -103,6 +103,16 @@ def _interrupt(run: m.CrawlRun, error: str) -> None:
     run.error = error
 
 
+def adopt_run(session: Session, run: m.CrawlRun, job_id: int) -> None:
+    """This process drives `run` from now on, for queue job `job_id` (a run created by the
+    dashboard's 重新抓取本站 and crawled by a worker): its pid, host and heartbeat are ours."""
+    run.pid = os.getpid()
+    run.host = socket.gethostname()
+    run.pid_started = process.start_time(run.pid)
+    run.heartbeat_at = utcnow()
+    run.stats = {**(run.stats or {}), "job": job_id}
+
+
 def heartbeat_runs(session: Session, run_ids: Iterable[int]) -> None:
     """Renew the heartbeat of the runs this process drives (those still `running`)."""
     ids = list(run_ids)

@@ -61,6 +61,7 @@ ACTION_LABELS = {
     "waive": "豁免",
     "fixed": "标记已整改",
     "recrawl": "申请重新抓取",
+    "recrawl-retry": "重新抓取重试",
     "recrawl-done": "重新抓取结束",
 }
 ROLE_LABELS = {SUPERVISOR: "督查人员", WEBMASTER: "网站管理员", SYSTEM: "系统"}
@@ -262,6 +263,16 @@ def last_recrawl(session: Session, site_id: str) -> m.FindingEvent | None:
         select(m.FindingEvent)
         .where(m.FindingEvent.site_id == site_id, m.FindingEvent.action == "recrawl")
         .order_by(m.FindingEvent.at.desc(), m.FindingEvent.id.desc()).limit(1)).first()
+
+
+def recrawl_retry(session: Session, request: m.FindingEvent) -> m.FindingEvent | None:
+    """The latest retry of re-crawl `request` (a worker died or stopped during its crawl and
+    the queue's retry crawls under a new run, `crawl_run_id`), or None."""
+    return session.scalars(
+        select(m.FindingEvent)
+        .where(m.FindingEvent.site_id == request.site_id,
+               m.FindingEvent.action == "recrawl-retry", m.FindingEvent.id > request.id)
+        .order_by(m.FindingEvent.id.desc()).limit(1)).first()
 
 
 def recrawl_done(session: Session, crawl_run_id: int) -> m.FindingEvent | None:

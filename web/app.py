@@ -42,7 +42,7 @@ from web import views
 from web.auth import LoginThrottle, trusted_networks
 from web.recheck import ClientFactory
 from web.recheck_pool import RecheckPool
-from web.recrawl import Launcher, Recrawls
+from web.recrawl import Launcher, RecrawlQueue, Recrawls
 from web.state import AppState
 
 HERE = Path(__file__).resolve().parent
@@ -98,14 +98,15 @@ def environment() -> Environment:
 
 
 def create_app(settings: Settings, *, client_factory: ClientFactory | None = None,
-               recrawler: Launcher | None = None) -> Starlette:
+               recrawler: Launcher | RecrawlQueue | None = None) -> Starlette:
     """The dashboard for `settings`. Raises SettingsError when `[web] secret_key` is unset:
     without a stable key every restart would log everyone out, and a key made up here would
     differ between processes.
 
     `client_factory` replaces crawler.probe.http_client for the re-check (tests only);
     `recrawler` runs 重新抓取本站 (web.recrawl; `govwatch serve` passes
-    govwatch.jobs.SiteRecrawler): without one the button is not offered."""
+    govwatch.jobs.SiteRecrawler, or with `[workers] enabled` govwatch.queue.QueuedRecrawler,
+    which queues it for the workers): without one the button is not offered."""
     if not settings.web.secret_key:
         raise SettingsError(
             f"{settings.source}: 未设置 [web] secret_key，看板无法启动；请在设置文件中加入 "

@@ -10,6 +10,15 @@ the background, in its own process as the nightly crawl runs it: the `Launcher` 
 the shell (govwatch.jobs.SiteRecrawler, which `govwatch serve` passes to web.app.create_app),
 so the dashboard never imports the scheduler's machinery and never waits for a crawl. When
 it ends, its result is recorded (action recrawl-done) and shown on the site's page.
+
+With `[workers] enabled` the shell gives a `RecrawlQueue` instead (govwatch.queue.
+QueuedRecrawler): the same transaction that creates the run and records the request also
+queues the site's crawl job for the `govwatch worker` processes (the nightly crawl's job,
+with its queueing lock), so nothing runs in the dashboard's process; a site whose crawl is
+already queued is refused, nothing written. The worker's job crawls that very run, then
+its check pass, and records recrawl-done. Should the job be retried (its worker died or
+was stopped), the retry crawls under a new run and records it (action recrawl-retry): the
+status shown follows that run.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,6 +47,19 @@ class Launcher(Protocol):
     def run(self, site_id: str, run_id: int, as_of: datetime) -> str: ...
 
     def stop(self) -> None: ...
+
+
+@runtime_checkable
+class RecrawlQueue(Protocol):
+    """Queues one site's crawl under the already created run `run_id` for the workers, in
+    `session`'s transaction (committed with the run and the request, or not at all). Raises
+    Refused when the site's crawl is already queued or under way; `check` says so before
+    anything is written."""
+
+    def check(self, session: Session, site_id: str) -> None: ...
+
+    def enqueue(self, session: Session, site_id: str, run_id: int, as_of: datetime,
+                requested_by: str) -> None: ...
 
 
 class Refused(Exception):
@@ -69,14 +91,16 @@ def status(session: Session, site_id: str, interval: timedelta, now: datetime, t
     last = rv.last_recrawl(session, site_id)
     if last is None:
         return None
-    run = session.get(m.CrawlRun, last.crawl_run_id) if last.crawl_run_id else None
-    done = rv.recrawl_done(session, last.crawl_run_id) if last.crawl_run_id else None
+    retry = rv.recrawl_retry(session, last)  # the run a worker's retry crawls instead
+    run_id = retry.crawl_run_id if retry is not None else last.crawl_run_id
+    run = session.get(m.CrawlRun, run_id) if run_id else None
+    done = rv.recrawl_done(session, run_id) if run_id else None
     state = run.status if run is not None else "failed"
     if state == repo.RUNNING and done is not None:
         state = repo.FAILED
     if state == repo.FINISHED and done is None:
         state = repo.RUNNING  # crawled; the check pass is still going
-    detail = done.detail if done is not None else ""
+    detail = done.detail if done is not None else retry.detail if retry is not None else ""
     allowed = last.at + interval
     return RecrawlStatus(
         asked_at=_local(last.at, tz), asked_by=last.user_name, state=state,
@@ -85,9 +109,10 @@ def status(session: Session, site_id: str, interval: timedelta, now: datetime, t
 
 
 class Recrawls:
-    """Accepts re-crawl requests and runs them in background threads."""
+    """Accepts re-crawl requests and runs them in background threads (a Launcher), or
+    queues them for the workers (a RecrawlQueue)."""
 
-    def __init__(self, factory: sessionmaker[Session], launcher: Launcher | None,
+    def __init__(self, factory: sessionmaker[Session], launcher: Launcher | RecrawlQueue | None,
                  interval_minutes: int, tz: ZoneInfo) -> None:
         self.factory = factory
         self.launcher = launcher
@@ -99,6 +124,11 @@ class Recrawls:
     @property
     def enabled(self) -> bool:
         return self.launcher is not None
+
+    @property
+    def queued(self) -> bool:
+        """Re-crawls go to the workers' queue (not run by this process)."""
+        return isinstance(self.launcher, RecrawlQueue)
 
     def request(self, site_id: str, actor: rv.Actor, as_of: datetime, now: datetime) -> int:
         """Accept a request (see the module docstring) and start it; returns the crawl run id.
@@ -117,12 +147,18 @@ class Recrawls:
                 raise Refused(
                     f"本站已于 {_local(last.at, self.tz)} 申请过重新抓取；每 {minutes} 分钟"
                     f"最多一次，请于 {_local(last.at + self.interval, self.tz)} 之后再试")
+            if isinstance(self.launcher, RecrawlQueue):
+                self.launcher.check(session, site_id)  # its crawl already queued: Refused
             repo.reap_dead_runs(session)
             if repo.running_runs(session, [site_id], timedelta(hours=12)):
                 raise Refused("本站正在抓取中，请等待本次抓取结束后再试")
             run_id = repo.create_run(session, [site_id], as_of).id
             rv.record_site_event(session, site_id, actor, "recrawl", now, crawl_run_id=run_id,
                                  detail=f"抓取编号 #{run_id}")
+            if isinstance(self.launcher, RecrawlQueue):
+                # Refused here rolls the run and the request back with the job.
+                self.launcher.enqueue(session, site_id, run_id, as_of, actor.name)
+                return run_id
         thread = threading.Thread(target=self._run, args=(site_id, run_id, as_of, actor),
                                   name=f"recrawl-{site_id}", daemon=True)
         with self.lock:
@@ -132,7 +168,7 @@ class Recrawls:
         return run_id
 
     def _run(self, site_id: str, run_id: int, as_of: datetime, actor: rv.Actor) -> None:
-        assert self.launcher is not None
+        assert self.launcher is not None and not isinstance(self.launcher, RecrawlQueue)
         try:
             outcome = self.launcher.run(site_id, run_id, as_of)
         except Exception as exc:  # recorded and logged; the dashboard carries on
@@ -152,6 +188,6 @@ class Recrawls:
             thread.join(timeout)
 
     def shutdown(self) -> None:
-        if self.launcher is not None:
+        if self.launcher is not None and not isinstance(self.launcher, RecrawlQueue):
             self.launcher.stop()
         self.join(30.0)

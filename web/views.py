@@ -405,8 +405,12 @@ async def site_recrawl(request: Request) -> Response:
         flash(request, str(exc), "warn")
         return RedirectResponse(f"/sites/{site_id}", status_code=303)
     log.info("recrawl: site=%s user=%r run=%d", site_id, user.name, run_id)
-    flash(request, f"已开始重新抓取本站（抓取编号 #{run_id}），完成后将自动重新检查；"
-          "可刷新本页查看进度", "info")
+    if recrawls(st).queued:
+        flash(request, f"已将本站加入抓取队列（抓取编号 #{run_id}），由抓取节点抓取后将自动"
+              "重新检查；可刷新本页查看进度", "info")
+    else:
+        flash(request, f"已开始重新抓取本站（抓取编号 #{run_id}），完成后将自动重新检查；"
+              "可刷新本页查看进度", "info")
     return RedirectResponse(f"/sites/{site_id}", status_code=303)
 
 

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,11 @@ import pytest
 from sqlalchemy import text
 
 from govwatch.demo.world import AS_OF
-from store.session import make_engine
+from store import repo
+from store.session import make_engine, session_factory
 from tests.conftest import PG_URL, _reset_postgres
 from tests.e2e.test_jobs import Served, findings, gw, runs, served, setup_db, slow_registry
+from web.recrawl import Refused
 
 __all__ = ["served"]  # the module-scoped demo world fixture
 
@@ -75,6 +78,14 @@ def query(sql: str) -> list[Any]:
         rows = list(conn.execute(text(sql)))
     engine.dispose()
     return rows
+
+
+def execute(sql: str) -> None:
+    assert PG_URL is not None
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
 
 
 def queue_busy() -> int:
@@ -381,3 +392,190 @@ def test_a_stopping_worker_keeps_its_job_until_the_crawl_has_wound_down(
     assert len(pages) == len({p[0] for p in pages}) >= int(retried[0][1]) > 10
     assert query(f"SELECT DISTINCT crawl_run_id FROM findings WHERE site_id = '{SLOW}' "
                  "AND status = 'open'") == [(again,)]
+
+
+# -- 重新抓取本站 with workers: queued, crawled by a worker under the dashboard's run ---------
+
+RECRAWL_WEB = f"""
+[web]
+secret_key = "test-secret-key-0123456789abcdefghijklmnop"
+as_of = "{AS_OF}"
+"""
+
+
+class Dashboard:
+    """The dashboard as `govwatch serve` builds it with workers enabled, in this process,
+    logged in as a supervisor."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        from starlette.testclient import TestClient
+
+        from core.settings import load_settings
+        from govwatch.jobs import SiteRecrawler
+        from govwatch.queue import QueuedRecrawler
+        from govwatch.serve import recrawler_for
+        from web.app import create_app
+        from web.users import add_user
+
+        self.settings = load_settings(env["GOVWATCH_SETTINGS"])
+        engine = make_engine(PG_URL or "")
+        with engine.begin() as conn:
+            from sqlalchemy.orm import Session
+
+            with Session(bind=conn) as session:
+                add_user(session, "sup", "supervisor-pass-1", "supervisor")
+        recrawler = recrawler_for(self.settings, session_factory(engine))
+        assert isinstance(recrawler, QueuedRecrawler)  # serve's choice with workers enabled
+        off = replace(self.settings, workers=replace(self.settings.workers, enabled=False))
+        assert isinstance(recrawler_for(off, session_factory(engine)), SiteRecrawler)
+        engine.dispose()
+        self.app = create_app(self.settings, recrawler=recrawler)
+        self.client = TestClient(self.app, follow_redirects=False)
+        self.client.__enter__()
+        self.client.post("/login", data={"name": "sup", "password": "supervisor-pass-1",
+                                         "csrf": self.csrf("/login"), "next": "/"})
+
+    def csrf(self, path: str) -> str:
+        found = re.search(r'name="csrf" value="([^"]+)"', self.client.get(path).text)
+        assert found
+        return found.group(1)
+
+    def recrawl(self, site: str) -> str:
+        """Ask for 重新抓取本站; the site's page after it (with the flash)."""
+        page = f"/sites/{site}"
+        r = self.client.post(f"{page}/recrawl", data={"csrf": self.csrf(page)})
+        assert r.status_code == 303
+        return self.client.get(page).text
+
+    def status(self, site: str) -> str:
+        page = self.client.get(f"/sites/{site}").text
+        found = re.search(r'<p class="recrawl-status[^"]*">(.*?)</p>', page, re.S)
+        assert found, page[:3000]
+        return re.sub(r"<[^>]+>", "", found.group(1))
+
+    def close(self) -> None:
+        self.client.__exit__(None, None, None)
+
+
+def site_events(site: str) -> list[tuple[str, int | None, str]]:
+    return [(a, r, d) for a, r, d in query(
+        "SELECT action, crawl_run_id, detail FROM finding_events WHERE site_id = "
+        f"'{site}' ORDER BY id")]
+
+
+def recrawl_env(served: Served, name: str) -> dict[str, str]:
+    env = pg_env(served, name, workers=True)
+    settings = Path(env["GOVWATCH_SETTINGS"])
+    settings.write_text(settings.read_text(encoding="utf-8") + RECRAWL_WEB, encoding="utf-8")
+    return env
+
+
+@needs_pg
+def test_dashboard_recrawl_is_queued_and_crawled_by_a_worker_under_its_run(
+        served: Served, workers: list[Worker]) -> None:
+    env = recrawl_env(served, "recrawl")
+    site = "yongzhou"
+    board = Dashboard(env)
+    try:
+        shown = board.recrawl(site)
+        assert "已将本站加入抓取队列（抓取编号 #" in shown
+        [(run_id, status, pid)] = [(r.id, r.status, r.pid) for r in runs(PG_URL or "")]
+        assert status == "running" and pid == os.getpid()
+        # Queued with the nightly crawl's job and queueing lock, for this very run.
+        assert query("SELECT task_name, status, lock, queueing_lock, args->'recrawl'->>'run' "
+                     "FROM procrastinate_jobs") == [
+            ("govwatch.crawl_site", "todo", f"site:{site}", f"crawl:{site}", str(run_id))]
+        # A second request while it is queued (past the rate limit: the first one is made
+        # an hour old): refused in Chinese, nothing written.
+        execute("UPDATE finding_events SET at = at - interval '1 hour'")
+        again = board.recrawl(site)
+        assert "本站的抓取任务已在队列中或正在进行" in again
+        assert len(runs(PG_URL or "")) == 1 and len(site_events(site)) == 1
+        assert query("SELECT count(*) FROM procrastinate_jobs") == [(1,)]
+        # So is one while the nightly crawl's job of the site waits in the queue.
+        gw(env, "crawl", "--enqueue", "--site", "govcn")
+        assert "已在队列中" in board.recrawl("govcn")
+        assert site_events("govcn") == []
+        # The job row is part of the request's transaction: refused by the queueing lock
+        # (a nightly job queued in between), or rolled back, nothing of it stays.
+        from govwatch.queue import QueuedRecrawler
+
+        recrawler = QueuedRecrawler(board.settings)
+        engine = make_engine(PG_URL or "")
+        factory = session_factory(engine)
+        moment = datetime.fromisoformat(AS_OF)
+        with factory() as session, pytest.raises(Refused, match="已在队列中"), \
+                session.begin():
+            run = repo.create_run(session, ["govcn"], moment)
+            recrawler.enqueue(session, "govcn", run.id, moment, "sup")
+        execute("DELETE FROM procrastinate_jobs WHERE args->>'site_id' = 'govcn'")
+        with factory() as session, pytest.raises(RuntimeError, match="rolled back"), \
+                session.begin():
+            run = repo.create_run(session, ["govcn"], moment)
+            recrawler.enqueue(session, "govcn", run.id, moment, "sup")
+            raise RuntimeError("rolled back")
+        engine.dispose()
+        assert query("SELECT count(*) FROM procrastinate_jobs") == [(1,)]
+        assert len(runs(PG_URL or "")) == 1
+        # Nothing ran in the dashboard's process.
+        assert board.app.state.gw.recrawls.threads == []
+        assert "进行中" in board.status(site)
+
+        workers.append(Worker(env, served.tmp / "recrawl.err"))
+        wait_for("the recrawl to be done", lambda: len(site_events(site)) == 2, workers)
+        log = workers[0].lines()
+        workers[0].stop()
+        assert f"crawl of {site} finished (run #{run_id}," in log
+        # The run the dashboard created and showed is the one crawled and checked.
+        assert [r.id for r in runs(PG_URL or "")] == [run_id]
+        assert runs(PG_URL or "")[0].status == "finished"
+        events = site_events(site)
+        assert [(a, r) for a, r, _d in events] == [("recrawl", run_id),
+                                                  ("recrawl-done", run_id)]
+        assert re.fullmatch(r"抓取完成（\d+ 个页面）并已重新检查", events[1][2])
+        assert query(f"SELECT DISTINCT crawl_run_id FROM findings WHERE site_id = '{site}'") \
+            == [(run_id,)]
+        status = board.status(site)
+        assert "已完成" in status and "并已重新检查" in status
+    finally:
+        board.close()
+
+
+
+@needs_pg
+def test_a_recrawl_whose_worker_died_is_retried_and_its_status_follows_the_retry(
+        served: Served, workers: list[Worker]) -> None:
+    env = recrawl_env(served, "recrawl-killed")
+    board = Dashboard(env)
+    try:
+        board.recrawl(SLOW)
+        [first] = [r.id for r in runs(PG_URL or "")]
+        workers.append(Worker(env, served.tmp / "recrawl-killed-0.err"))
+        victim_run = wait_for(f"{SLOW}'s recrawl to be under way", running_run_of(SLOW, 6),
+                              workers)
+        assert victim_run.id == first  # adopted: the dashboard's run is the one crawled
+        # The worker's machine is gone: it and its crawl die at once.
+        os.killpg(victim_run.pid, signal.SIGKILL)
+        workers[0].proc.kill()
+        workers[0].proc.communicate()
+        survivor = Worker(env, served.tmp / "recrawl-killed-1.err")
+        workers.append(survivor)
+        wait_for("the retry's recrawl-done", lambda: any(
+            a == "recrawl-done" for a, _r, _d in site_events(SLOW)), [survivor])
+        log = survivor.lines()
+        survivor.stop()
+        statuses = {r.id: r.status for r in runs(PG_URL or "")}
+        [retry] = [i for i in statuses if i != first]
+        assert statuses == {first: "interrupted", retry: "finished"}
+        assert f"recrawl #{first} of {SLOW} retried as run #{retry}" in log
+        events = site_events(SLOW)
+        assert [(a, r) for a, r, _d in events] == [
+            ("recrawl", first), ("recrawl-retry", retry), ("recrawl-done", retry)]
+        assert f"抓取 #{first} 未完成（已中断），第 2 次尝试改用抓取 #{retry}" == events[1][2]
+        assert query(f"SELECT DISTINCT crawl_run_id FROM findings WHERE site_id = '{SLOW}'") \
+            == [(retry,)]
+        # The dashboard's status follows the retry's run to its end.
+        status = board.status(SLOW)
+        assert "已完成" in status and f"重试的抓取 #{retry}" in status, status
+    finally:
+        board.close()
