@@ -20,8 +20,30 @@ thread of their own, never in the reactor's.
 
 Politeness across processes: each claimed target reserves a slot on its host
 (store.shared_links.reserve, `crawler.link_host_interval` apart for all crawls together), and
-its request is handed to Scrapy no earlier than that slot. Only the first request of a check
-reserves a slot (not its GET fallback, retries or redirect hops).
+its request is handed to Scrapy no earlier than that slot. The first request of a check and
+each redirect hop it claims reserve a slot (not its GET fallback or retries).
+
+Redirect hops (`hop`). A link check follows its redirects itself, so that its result carries
+the whole chain and loops are named (crawler.spiders.site). A hop to a URL of another host
+than the crawl's own sites, requested with HEAD, is claimed like any target before it is
+requested, one URL per database round (hops are few next to links):
+- claimed by this crawl: the chain goes on with that request (after the host's slot), and
+  the hop's verdict is published with the chain's (as the rest of the chain from there);
+- a fresh result published by another crawl: the hop is not requested; the spider composes
+  the chain's verdict from that result, applying its own loop and length rules to the joined
+  chain, so the verdict is the one following the chain here would give;
+- held by another crawl: the chain waits (in its callback, looking again every
+  `link_share_poll` seconds) for that result, as long as the crawl runs and at most
+  MAX_WAIT_CLAIMS claim timeouts, then requests the hop itself. A chain holds claims while
+  it waits (its origin, its earlier hops), so two chains could wait on each other for ever
+  (l1 -> l2 -> l1 linked as l1 by one crawl and as l2 by another): a chain waits only for a
+  hop whose URL sorts after every URL of the chain before it. A cycle of waits would need
+  those URLs to increase all the way round, so none can form; a chain that may not wait
+  requests the hop itself (the one case where a hop is requested twice: two crawls reaching
+  it at the same moment from chains that sort the other way).
+Hops requested with GET (after a 303, in a GET fallback or an attachment's read) are not
+shared: a hop's verdict depends on its method (a GET also reads the body: soft 404s), and
+the shared results are those of HEAD-first checks, so sharing them would change verdicts.
 """
 
 from __future__ import annotations
@@ -81,7 +103,8 @@ class LinkShare:
     def __init__(self, factory: sessionmaker[Session], run_id: int, gw: CrawlerSettings,
                  schedule: Callable[[Request], None],
                  reused: Callable[[str, dict[str, Any]], Iterable[Request]],
-                 shareable: Callable[[Request], bool]) -> None:
+                 shareable: Callable[[Request], bool],
+                 stopping: Callable[[], bool] = lambda: False) -> None:
         self.factory = factory
         self.run_id = run_id
         self.me = sl.claimant(run_id)
@@ -92,6 +115,7 @@ class LinkShare:
         self.schedule = schedule
         self.reused = reused
         self.shareable = shareable
+        self.stopping = stopping  # the crawl is stopping: hops stop waiting
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="govwatch-share")
         self.batch: list[tuple[list[Request], asyncio.Future[list[Request]]]] = []
         self.waiting: dict[str, Request] = {}
@@ -104,6 +128,7 @@ class LinkShare:
         self.renew_timer: asyncio.TimerHandle | None = None
         self.closed = False
         # Counted for the run's stats.
+        self.hops_claimed = 0  # redirect hops claimed and requested here
         self.reused_count = 0
         self.waited_count = 0
         self.taken_over = 0
@@ -186,6 +211,48 @@ class LinkShare:
         self.batch.append((requests, future))
         self._kick()
         return await future
+
+    async def hop(self, request: Request, before: Sequence[str]
+                  ) -> tuple[str, dict[str, Any] | None]:
+        """A redirect hop of a chain whose URLs before it are `before` (see the module
+        docstring): ("mine", None) when this crawl requests it (its host slot, if claimed
+        here, has come), ("fresh", result) with another crawl's result, ("stopped", None)
+        when the crawl stops while waiting for it."""
+        url = request.url[:2048]
+        may_wait = all(url > held[:2048] for held in before)
+        host = host_of(url)
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        waited = False
+        while True:
+            if self.closed or self.stopping():
+                return "stopped", None
+            try:
+                outcome = await loop.run_in_executor(self.executor, self._round, [url],
+                                                     {url: host})
+            except RuntimeError:  # the executor is shut down: the crawl is closing
+                return "stopped", None
+            except Exception:
+                log.exception("shared link lookup of a redirect hop failed; requesting it")
+                return "mine", None
+            claims = outcome.claims
+            if url in claims.fresh:
+                self.reused_count += 1
+                return "fresh", claims.fresh[url][0]
+            if url in claims.mine:
+                self.hops_claimed += 1
+                slot = outcome.slots.get(host)
+                if slot is not None and slot - time.time() > SLOT_SLACK:
+                    await asyncio.sleep(slot - time.time())
+                return "mine", None
+            if not may_wait:
+                return "mine", None  # waiting could close a cycle of waits: request it here
+            if not waited:
+                waited = True
+                self.waited_count += 1
+            if time.monotonic() - started > MAX_WAIT_CLAIMS * self.claim_timeout:
+                return "mine", None  # waited long enough: request it here
+            await asyncio.sleep(self.poll)
 
     def submit(self, requests: Iterable[Request]) -> None:
         """Like `resolve`, from outside a spider callback: what is to be sent goes to

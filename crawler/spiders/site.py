@@ -68,6 +68,20 @@ MAX_CAPPED_PAGES_LISTED = 20
 CHECK_GET_MAXSIZE = 1024 * 1024
 
 
+# Error kinds whose text ends with the redirect chain (SiteSpider._follow_redirect).
+CHAIN_ERRORS = frozenset({"bad_redirect", "redirect_loop", "too_many_redirects",
+                          "private_address"})
+
+
+@dataclass(slots=True)
+class _Hop:
+    """A redirect hop to claim before requesting it (SiteSpider._shared_hop); `status`: the
+    answer that redirected to it."""
+
+    request: Request
+    status: int
+
+
 @dataclass(slots=True)
 class HostProbe:
     status: int | None = None
@@ -107,6 +121,28 @@ class Counters:
     shared: int = 0
     waited: int = 0
     started: float = field(default_factory=time.monotonic)
+
+
+def _hop_result(hop: str, origin: str, chain: list[str], common: dict[str, Any]
+                ) -> ResultItem:
+    """The verdict on redirect hop `hop` of the chain origin -> *chain: the rest of the
+    chain from there, and an error about the chain told from the hop (other crawls take it
+    as the hop's own result: crawler.sharing). A loop closes, from a hop inside it, at the
+    hop itself."""
+    rest = chain[chain.index(hop) + 1:]
+    kind, error = common["error_kind"], common["error"]
+    fields = dict(common)
+    if kind == "redirect_loop" and chain:
+        seq = [origin, *chain[:-1]]  # every URL requested, in order
+        start, at = seq.index(chain[-1]), seq.index(hop)
+        if at >= start:  # the hop is inside the loop: round it back to the hop
+            rest = seq[at + 1:] + seq[start:at + 1]
+            fields["final_url"] = hop
+    if kind in CHAIN_ERRORS and error:
+        suffix = " -> ".join([origin, *chain])
+        if error.endswith(suffix):
+            fields["error"] = error[:-len(suffix)] + " -> ".join([hop, *rest])
+    return ResultItem(url=hop, redirects=rest, **fields)
 
 
 def error_kind(failure: Failure) -> tuple[str, str]:
@@ -237,7 +273,8 @@ class SiteSpider(Spider):
         self.share: LinkShare | None = None
         if gw.link_share_hours > 0 and session_factory is not None:
             self.share = LinkShare(session_factory, run_id, gw, schedule=self._schedule,
-                                   reused=self._reused, shareable=self._shareable)
+                                   reused=self._reused, shareable=self._shareable,
+                                   stopping=self._stopping)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -249,6 +286,11 @@ class SiteSpider(Spider):
         """Not done while shared link checks wait for another crawl or a host slot."""
         if self.share is not None and self.share.busy():
             raise DontCloseSpider
+
+    def _stopping(self) -> bool:
+        """The crawl is stopping (SIGTERM): a hop waiting for another crawl gives up."""
+        engine = getattr(getattr(self, "crawler", None), "engine", None)
+        return engine is not None and not engine.running
 
     def _schedule(self, request: Request) -> None:
         self.crawler.engine.crawl(request)
@@ -471,11 +513,16 @@ class SiteSpider(Spider):
         status = response.status
         if 300 <= status < 400 and status != 304 and response.headers.get("Location"):
             for out in self._follow_redirect(response):
-                yield out
+                if isinstance(out, _Hop):
+                    async for shared in self._shared_hop(out):
+                        yield shared
+                else:
+                    yield out
             return
         if meta["gw"] == "check":
             method = meta["gw_method"]
             if method == "HEAD" and status in self.gw.head_fallback_statuses:
+                self._forget_hops(meta)
                 yield self._check_request(meta["gw_origin"], "GET", {"gw_fallback": status},
                                           referer=meta.get("gw_referer"))
                 return
@@ -534,19 +581,107 @@ class SiteSpider(Spider):
         method = meta.get("gw_method", "GET")
         if response.status == 303:
             method = "GET"
+        # The hop keeps the original request's Referer, as browsers do.
+        referer = response.request.headers.get("Referer") if response.request else None
+        hop = self._hop_request(meta, target, method, chain,
+                                referer.decode("latin-1") if referer else None,
+                                response.request.priority if response.request else 0)
+        if self._hop_shared(hop):
+            yield _Hop(hop, response.status)
+        else:
+            yield hop
+
+    def _forget_hops(self, meta: dict[str, Any]) -> None:
+        """A check starts again from its origin (a GET fallback): the hops its first attempt
+        reached, for which it would have given the verdicts, are followed again, else the
+        new attempt would stop at them (seen) and nobody would give those verdicts."""
+        for hop in meta.get("gw_claimed", []):
+            self.seen.discard(hop)
+
+    def _hop_request(self, meta: dict[str, Any], target: str, method: str, chain: list[str],
+                     referer: str | None, priority: int) -> Request:
+        """The request of redirect hop `target` of the chain `meta` follows."""
         new_meta = {k: v for k, v in meta.items() if k.startswith("gw") or k in (
             "dont_redirect", "handle_httpstatus_all", "dont_obey_robotstxt", "download_maxsize")}
         new_meta["gw_chain"] = chain
         new_meta["gw_claimed"] = [*meta.get("gw_claimed", []), target]
         if meta["gw"] == "check":
             new_meta["gw_method"] = method
-        # The hop keeps the original request's Referer, as browsers do.
-        referer = response.request.headers.get("Referer") if response.request else None
-        yield Request(target, method=method, meta=new_meta, callback=self.on_response,
-                      errback=self.on_error, priority=response.request.priority
-                      if response.request else 0, dont_filter=True,
-                      headers=referer_headers(referer.decode("latin-1") if referer else None,
-                                              target))
+        return Request(target, method=method, meta=new_meta, callback=self.on_response,
+                       errback=self.on_error, priority=priority, dont_filter=True,
+                       headers=referer_headers(referer, target))
+
+    def _hop_shared(self, request: Request) -> bool:
+        """A hop claimed like any shared target (crawler.sharing, "Redirect hops"): of a link
+        check, with HEAD, to a host that is none of this crawl's sites'."""
+        meta = request.meta
+        return (self.share is not None and meta.get("gw") == "check" and "gw_read" not in meta
+                and request.method == "HEAD" and self._owner(request.url) is None)
+
+    async def _shared_hop(self, hop: _Hop) -> AsyncIterator[Any]:
+        """Follow a chain through a shared hop: request it (claimed here), or take another
+        crawl's result for it and compose the chain's verdict as following it here would."""
+        assert self.share is not None
+        request, status = hop.request, hop.status
+        while True:
+            before = [request.meta["gw_origin"], *request.meta["gw_chain"][:-1]]
+            decision, result = await self.share.hop(request, before)
+            if decision == "mine":
+                yield request
+                return
+            meta = dict(request.meta)
+            target = request.url
+            chain = list(meta["gw_chain"])  # ends with the hop
+            # Not requested here: its result is another crawl's (stored as this run's).
+            meta["gw_claimed"] = [h for h in meta.get("gw_claimed", []) if h != target]
+            if decision == "stopped" or result is None:
+                for out in self._results(meta, status=status, final_url=target, chain=chain):
+                    yield out
+                return
+            self.counters.shared += 1
+            origin = meta["gw_origin"]
+            visited = {origin, *chain}
+            rest = [str(u) for u in result.get("redirects") or []]
+            full = list(chain)
+            for url in rest:  # the joined chain, under this chain's own rules
+                full.append(url)
+                kind = ("redirect_loop" if url in visited else "too_many_redirects"
+                        if len(full) > self.gw.max_redirects else None)
+                if kind is not None:
+                    detail = f"{ERROR_KINDS[kind]}: {' -> '.join([origin, *full])}"
+                    for out in self._results(meta, status=None, final_url=url,
+                                             error_kind=kind, error=detail, chain=full):
+                        yield out
+                    return
+                visited.add(url)
+            final, code = result.get("final_url"), result.get("status")
+            kind, error = result.get("error_kind"), result.get("error")
+            if kind is None and code is not None and 300 <= code < 400 and final:
+                # The other crawl stopped at a hop it verified separately: go on from there.
+                status = code
+                if final in self.seen:
+                    for out in self._results(meta, status=code, final_url=final, chain=full):
+                        yield out
+                    return
+                self.seen.add(final)
+                referer = request.headers.get("Referer")
+                request = self._hop_request(
+                    meta, final, "GET" if code == 303 else "HEAD", full,
+                    referer.decode("latin-1") if referer else None, request.priority)
+                if not self._hop_shared(request):
+                    yield request
+                    return
+                continue
+            if kind in CHAIN_ERRORS and error:
+                suffix = " -> ".join([target, *rest])
+                if error.endswith(suffix):  # its chain text, from this chain's origin
+                    error = error[:-len(suffix)] + " -> ".join([origin, *full])
+            meta["gw_method"] = result.get("method") or meta.get("gw_method")
+            for out in self._results(meta, status=code, final_url=final, error_kind=kind,
+                                     error=error, soft404=bool(result.get("soft404")),
+                                     chain=full):
+                yield out
+            return
 
     async def _page_done(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
@@ -633,6 +768,7 @@ class SiteSpider(Spider):
         kind, detail = error_kind(failure)
         if meta["gw"] == "check" and "gw_read" in meta and kind == "too_large":
             # An attachment over the reading cap: not read, verified by HEAD instead.
+            self._forget_hops(meta)
             yield self._check_request(meta["gw_origin"], "HEAD", referer=meta.get("gw_referer"))
             return
         if kind == "private_address":
@@ -642,6 +778,7 @@ class SiteSpider(Spider):
         if meta["gw"] == "check" and meta.get("gw_method") == "HEAD" and kind in (
             "connection", "other"
         ):
+            self._forget_hops(meta)
             yield self._check_request(meta["gw_origin"], "GET", {"gw_fallback": kind},
                                       referer=meta.get("gw_referer"))
             return
@@ -675,11 +812,11 @@ class SiteSpider(Spider):
             "attempts": int(meta.get("retry_times", 0)) + int(meta.get("retry_after_times", 0))
             + 1,
         }
-        yield ResultItem(url=meta["gw_origin"], redirects=chain, **common)
+        origin = meta["gw_origin"]
+        yield ResultItem(url=origin, redirects=chain, **common)
         for hop in meta.get("gw_claimed", []):
             if hop in chain:
-                rest = chain[chain.index(hop) + 1:]
-                yield ResultItem(url=hop, redirects=rest, **common)
+                yield _hop_result(hop, origin, chain, common)
 
     def _page_item(self, meta: dict[str, Any], **fields: Any) -> PageItem:
         item = PageItem(

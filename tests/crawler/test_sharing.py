@@ -38,9 +38,12 @@ def site_host(site: str) -> str:
     return f"www.{site}-share.gov.cn"
 
 
-def home_page(site: str) -> bytes:
-    links = "".join(f'<li><a href="http://{SHARED}{path}">链接{i}</a></li>'
-                    for i, path in enumerate(TARGETS))
+REDIRECTING = "redirect.share-test.gov.cn"  # a host of redirects (hops), no registered site
+
+
+def home_page(site: str, extra: list[str] | None = None) -> bytes:
+    links = "".join(f'<li><a href="{url}">链接{i}</a></li>' for i, url in enumerate(
+        [f"http://{SHARED}{path}" for path in TARGETS] + (extra or [])))
     return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{site}测试网站</title>
 </head><body><h1>{site}测试网站</h1><img src="/logo.png" alt="标志">
 <ul>{links}</ul><a href="/a.html">关于</a></body></html>""".encode()
@@ -53,6 +56,10 @@ class Server:
     def __init__(self) -> None:
         self.log: list[tuple[float, str, str, str]] = []
         self.delay = 0.0  # seconds before answering a request to the shared host
+        # REDIRECTING's answers: path -> (status, Location); any other path is 200 (or a
+        # 404 when it starts with /h9).
+        self.redirects: dict[str, tuple[int, str]] = {}
+        self.extra: dict[str, list[str]] = {}  # site -> more links on its home page
         self.lock = threading.Lock()
         outer = self
 
@@ -75,7 +82,14 @@ class Server:
                 with outer.lock:
                     outer.log.append((time.monotonic(), self.command, host, path))
                 status, ctype, body = 404, "text/html; charset=utf-8", b"<p>not found</p>"
-                if host == SHARED:
+                location = None
+                if host == REDIRECTING:
+                    if path in outer.redirects:
+                        status, location = outer.redirects[path]
+                        body = b""
+                    elif not path.startswith("/h9"):
+                        status, body = 200, b"<html><body><p>ok</p></body></html>"
+                elif host == SHARED:
                     if outer.delay:
                         time.sleep(outer.delay)
                     if path in TARGETS[1:]:
@@ -83,13 +97,15 @@ class Server:
                 elif host.endswith("-share.gov.cn"):
                     site = host.split(".")[1].removesuffix("-share")
                     if path == "/":
-                        status, body = 200, home_page(site)
+                        status, body = 200, home_page(site, outer.extra.get(site))
                     elif path == "/a.html":
                         status, body = 200, b"<html><body><p>about</p></body></html>"
                     elif path == "/logo.png":
                         status, ctype, body = 200, "image/png", b"\x89PNG\r\n\x1a\n"
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
+                if location is not None:
+                    self.send_header("Location", location)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if not head:
@@ -144,6 +160,7 @@ robots = "ignore"
 {extra}
 [crawler.connect_to]
 {hosts}"{SHARED}" = "127.0.0.1:{server.port}"
+"{REDIRECTING}" = "127.0.0.1:{server.port}"
 """, encoding="utf-8")
     env = dict(os.environ, GOVWATCH_SETTINGS=str(tmp / "settings.toml"),
                GOVWATCH_DATABASE_URL=db_url)
@@ -300,6 +317,12 @@ def test_a_claim_of_a_killed_crawl_is_taken_over(tmp_path: Path, server: Server,
         os.killpg(proc.pid, signal.SIGKILL)  # the command and its crawl process, outright
         proc.wait()
         killed = time.monotonic()
+        # As if it ran on another machine (a worker whose machine is gone): a dead process
+        # of this machine would be seen gone and its claims taken at once
+        # (tests/store/test_shared_links.py); another machine's wait for the timeout.
+        with factory.begin() as s:
+            s.execute(update(m.SharedLink).where(m.SharedLink.claimed_by.is_not(None))
+                      .values(claimed_by="another-machine:4242:1"))
     finally:
         server.delay = 0.0
     mark = server.mark()
@@ -319,3 +342,72 @@ def test_a_claim_of_a_killed_crawl_is_taken_over(tmp_path: Path, server: Server,
         assert not list(s.scalars(select(m.SharedLink.url).where(
             m.SharedLink.claimed_by.is_not(None), m.SharedLink.url.like(f"%{SHARED}%"))))
     engine.dispose()
+
+
+def hops(log: list[tuple[float, str, str, str]]) -> dict[str, int]:
+    """Requests to the redirecting host, by path and method ("/a4 GET": a HEAD answered 404
+    is asked again with GET, as every link check is)."""
+    out: dict[str, int] = {}
+    for _when, method, host, path in log:
+        if host == REDIRECTING:
+            key = path if method == "HEAD" else f"{path} {method}"
+            out[key] = out.get(key, 0) + 1
+    return out
+
+
+@pytest.fixture
+def redirecting(server: Server) -> Iterator[Server]:
+    """Chains on REDIRECTING: /a1 -> /h1 -> /h2 (200); /a2 -> /h1; /a3 -> /h2; /a4 -> /h9
+    (404); a loop /a5 -> /h5 -> /a5. s1 links /a1, /a2, /a4 and /a5; s2 links /a1, /a3, /a4
+    and /h5 (the loop from its other end)."""
+    base = f"http://{REDIRECTING}"
+    server.redirects = {"/a1": (301, f"{base}/h1"), "/h1": (302, f"{base}/h2"),
+                        "/a2": (301, f"{base}/h1"), "/a3": (301, f"{base}/h2"),
+                        "/a4": (301, f"{base}/h9"), "/a5": (301, f"{base}/h5"),
+                        "/h5": (302, f"{base}/a5")}
+    server.extra = {"s1": [f"{base}/a1", f"{base}/a2", f"{base}/a4", f"{base}/a5"],
+                    "s2": [f"{base}/a1", f"{base}/a3", f"{base}/a4", f"{base}/h5"]}
+    yield server
+    server.redirects, server.extra = {}, {}
+
+
+def link_findings(world: World) -> list[tuple[Any, ...]]:
+    return [f for f in findings(world) if REDIRECTING in f[2]]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_redirect_hops_are_claimed_and_requested_once_across_crawls(
+        tmp_path: Path, redirecting: Server, db_url: str, jobs: str) -> None:
+    server = redirecting
+    # Without sharing: the reference verdicts, every chain followed by each crawl.
+    alone = make_world(tmp_path / "alone", server, f"sqlite:///{tmp_path / 'alone.db'}",
+                       "link_share_hours = 0\n")
+    mark = server.mark()
+    crawl(alone, "--site", "s1", "--site", "s2", "--jobs", "2")
+    assert hops(server.since(mark))["/h1"] == 2  # by each crawl (s1's /a2 joins its /a1)
+    reference = link_findings(alone)
+    dead = {(f[0], f[2]) for f in reference if f[1].startswith("links.dead")}
+    assert dead == {(site, f"http://{REDIRECTING}{path}") for site, path in (
+        ("s1", "/a4"), ("s2", "/a4"), ("s1", "/a5"), ("s2", "/h5"))}, reference
+    # Shared: the two crawls one after the other (--jobs 1 per command: s2 takes s1's
+    # results) and at once (--jobs 2: two processes, chains met while under way).
+    world = make_world(tmp_path / "shared", server, db_url)
+    mark = server.mark()
+    if jobs == "1":
+        crawl(world, "--site", "s1")
+        crawl(world, "--site", "s2")
+    else:
+        crawl(world, "--site", "s1", "--site", "s2", "--jobs", "2")
+    asked = hops(server.since(mark))
+    paths = ["/a1", "/a2", "/a3", "/a4", "/a5", "/h1", "/h2", "/h5", "/h9", "/a4 GET",
+             "/h9 GET"]
+    if jobs == "2":
+        # The loop, entered from both ends at once, may be followed by both (a chain does
+        # not wait for a hop that sorts before it: crawler.sharing, "Redirect hops").
+        assert asked.pop("/a5") <= 2 and asked.pop("/h5") <= 2, asked
+        paths.remove("/a5")
+        paths.remove("/h5")
+    # Every hop requested once across both crawls, as is every origin.
+    assert asked == dict.fromkeys(paths, 1), asked
+    # The same verdicts as each crawl following every chain itself.
+    assert link_findings(world) == reference
