@@ -178,7 +178,6 @@ class QueuedRecrawler:
         from crawler.probe import active_sites
         from web.recrawl import Refused
 
-
         entry = next(e for e in active_sites(session) if e.id == site_id)  # checked active
         # The job row joins the session's transaction: committed with the run and the
         # request, or rolled back with them.
