@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.registry import load_registry
+from store.repo import upsert_sites
 from store.session import make_engine, session_factory, upgrade
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,6 +70,19 @@ def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(db_url)
     yield session_factory(engine)
     engine.dispose()
+
+
+def init_and_import(db_url: str, registry: Path) -> None:
+    """What `govwatch init` and `govwatch sites import REGISTRY` do, in this process: for
+    tests that need a database with sites and are not about those commands (tests/test_cli.py
+    runs them), without two command start-ups."""
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    try:
+        with session_factory(engine).begin() as session:
+            upsert_sites(session, load_registry(registry))
+    finally:
+        engine.dispose()
 
 
 def interrupt_and_reap(proc: subprocess.Popen[str], timeout: float) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from govwatch.demo import assets
 from store import models as m
 from store.session import make_engine, session_factory
+from tests.conftest import init_and_import
 from tests.crawler.realpages import SEEDS, shared_file
 from tests.crawler.test_attachments import rewritten
 
@@ -119,8 +120,7 @@ def test_text_checks_on_a_crawled_site(tmp_path: Path) -> None:
             assert proc.returncode == 0, proc.stderr
             return proc.stdout
 
-        gw("init")
-        gw("sites", "import", str(tmp_path / "sites.yaml"))
+        init_and_import(env["GOVWATCH_DATABASE_URL"], tmp_path / "sites.yaml")
         gw("crawl", "--quiet", "--as-of", AS_OF)
         rows = [json.loads(line) for line in gw("findings", "--format", "json").splitlines()]
         engine = make_engine(env["GOVWATCH_DATABASE_URL"])

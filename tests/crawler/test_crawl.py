@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from store import models as m
 from store import process, repo
 from store.session import make_engine, session_factory
+from tests.conftest import init_and_import
 from tests.crawler.hostile import HostileServer
 
 AS_OF = "2026-11-21T12:00:00+08:00"
@@ -67,8 +68,7 @@ def gw(env: dict[str, str], *args: str, check: bool = True) -> subprocess.Comple
 
 
 def prepare(env: dict[str, str], tmp: Path) -> None:
-    gw(env, "init")
-    gw(env, "sites", "import", str(tmp / "sites.yaml"))
+    init_and_import(env["GOVWATCH_DATABASE_URL"], tmp / "sites.yaml")
 
 
 def findings(env: dict[str, str]) -> list[dict[str, object]]:

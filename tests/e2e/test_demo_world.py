@@ -30,7 +30,7 @@ from govwatch.demo.server import DemoServer
 from govwatch.demo.world import AS_OF, World, build_world
 from store import models as m
 from store.session import make_engine, session_factory
-from tests.conftest import PG_URL, _reset_postgres, interrupt_and_reap
+from tests.conftest import PG_URL, _reset_postgres, init_and_import, interrupt_and_reap
 
 pytestmark = pytest.mark.e2e
 
@@ -79,8 +79,7 @@ def crawled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         settings.write_text(demo_settings_text(world, server.port, db_url), encoding="utf-8")
         yield_env = dict(os.environ, GOVWATCH_SETTINGS=str(settings),
                          GOVWATCH_DATABASE_URL=db_url)
-        run_gw(yield_env, "init")
-        run_gw(yield_env, "sites", "import", str(world.registry_path))
+        init_and_import(db_url, world.registry_path)
         # The demo's probe pass (https.missing judges it), as `govwatch demo` makes it.
         probe_demo_sites(load_settings(settings), datetime.fromisoformat(AS_OF))
         probed = len(server.request_log)

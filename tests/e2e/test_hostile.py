@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from store import models as m
 from store.session import make_engine, session_factory
+from tests.conftest import init_and_import
 from tests.crawler.hostile import FORBIDDEN_ELSEWHERE, CanaryServer, HostileServer
 
 pytestmark = pytest.mark.e2e
@@ -111,8 +112,7 @@ retries = 1
             assert proc.returncode == 0, proc.stderr[-3000:]
             return proc
 
-        gw("init")
-        gw("sites", "import", str(tmp_path / "sites.yaml"))
+        init_and_import(env["GOVWATCH_DATABASE_URL"], tmp_path / "sites.yaml")
         started = time.monotonic()
         # One crawl process (one run, one summary line, one process's memory to bound).
         crawl = subprocess.Popen([sys.executable, "-m", "govwatch.cli", "crawl", "--as-of",
@@ -219,9 +219,7 @@ retries = 1
         db = f"sqlite:///{tmp_path / 'gw.db'}"
         env = dict(os.environ, GOVWATCH_SETTINGS=str(tmp_path / "settings.toml"),
                    GOVWATCH_DATABASE_URL=db)
-        for args in (["init"], ["sites", "import", str(tmp_path / "sites.yaml")]):
-            subprocess.run([sys.executable, "-m", "govwatch.cli", *args], env=env,
-                           check=True, capture_output=True, timeout=120)
+        init_and_import(db, tmp_path / "sites.yaml")
         app = create_app(Settings(database_url=db, web=WebSettings(secret_key="s" * 40)))
         with serve(app) as base, httpx.Client(timeout=5.0) as client:
             crawl = subprocess.Popen([sys.executable, "-m", "govwatch.cli", "crawl",

@@ -25,7 +25,7 @@ from govwatch.demo.server import DemoServer
 from govwatch.demo.world import AS_OF, World, build_world
 from store import models as m
 from store.session import make_engine, session_factory
-from tests.conftest import PG_URL, _reset_postgres
+from tests.conftest import PG_URL, _reset_postgres, init_and_import
 
 pytestmark = pytest.mark.e2e
 
@@ -57,8 +57,7 @@ def setup_db(served: Served, name: str, db_url: str, registry: str | None = None
     if registry is not None:
         path = served.tmp / f"{name}.yaml"
         path.write_text(registry, encoding="utf-8")
-    gw(env, "init")
-    gw(env, "sites", "import", str(path))
+    init_and_import(db_url, path)
     return env
 
 

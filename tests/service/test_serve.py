@@ -25,7 +25,7 @@ from govwatch.demo.server import DemoServer
 from govwatch.demo.sites import SITES as DEMO_SITES
 from govwatch.demo.world import World, build_world
 from store.session import make_engine
-from tests.conftest import REPO
+from tests.conftest import REPO, init_and_import
 from tests.service.servers import free_port
 
 pytestmark = pytest.mark.e2e
@@ -52,9 +52,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         env.pop("GOVWATCH_DEBUG", None)
         demo = Demo(world, env, make_engine(db_url), tmp_path)
         write_settings(demo, server.port, db_url)
-        for args in (["init"], ["sites", "import", str(world.registry_path)]):
-            subprocess.run([sys.executable, "-m", "govwatch.cli", *args], env=env, check=True,
-                           capture_output=True, timeout=120)
+        init_and_import(db_url, world.registry_path)
         yield demo
         demo.engine.dispose()
 
