@@ -29,7 +29,7 @@ from govwatch.demo.world import AS_OF
 from store import repo
 from store.session import make_engine, session_factory
 from tests.conftest import PG_URL, _reset_postgres
-from tests.e2e.test_jobs import Served, findings, gw, runs, served, setup_db, slow_registry
+from tests.e2e.test_jobs import Crawl, Served, findings, gw, runs, served, setup_db, slow_registry
 from web.recrawl import Refused
 
 __all__ = ["served"]  # the module-scoped demo world fixture
@@ -136,13 +136,12 @@ def wait_for(what: str, condition: Callable[[], Any], crew: list[Worker]) -> Any
 
 
 @pytest.fixture(scope="module")
-def reference(served: Served) -> list[tuple[Any, ...]]:
-    """The findings of one in-process `govwatch crawl` of the same world on PostgreSQL."""
+def reference(sqlite_crawls: dict[int, Crawl]) -> list[tuple[Any, ...]]:
+    """The findings of one in-process `govwatch crawl` of the same world (the session's, on
+    SQLite: tests/e2e/conftest.py); the workers' on PostgreSQL must be the same."""
     if not PG_URL:
         pytest.skip("govwatch worker needs PostgreSQL (set GOVWATCH_TEST_POSTGRES_URL)")
-    env = pg_env(served, "reference", workers=False)
-    gw(env, "crawl", "--as-of", AS_OF, "--jobs", "1")
-    got = findings(env)
+    got = sqlite_crawls[1].findings
     assert len(got) >= 70
     return got
 
