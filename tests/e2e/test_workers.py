@@ -28,7 +28,7 @@ from sqlalchemy import text
 from govwatch.demo.world import AS_OF
 from store import repo
 from store.session import make_engine, session_factory
-from tests.conftest import PG_URL, _reset_postgres
+from tests.conftest import PG_URL, _reset_postgres, init_and_import
 from tests.e2e.test_jobs import Crawl, Served, findings, gw, runs, served, setup_db, slow_registry
 from web.recrawl import Refused
 
@@ -59,10 +59,12 @@ def registry(served: Served) -> str:
     return re.sub(r"delay: 1, concurrency: 1", "delay: 0.3, concurrency: 1", text_)
 
 
-def pg_env(served: Served, name: str, *, workers: bool) -> dict[str, str]:
+def pg_env(served: Served, name: str, *, workers: bool, slow: bool = True) -> dict[str, str]:
+    """Settings for a fresh PostgreSQL database with the world's sites, `SLOW` crawled
+    slowly unless not `slow` (for tests that need not catch its crawl under way)."""
     assert PG_URL is not None
     _reset_postgres(PG_URL)
-    env = setup_db(served, name, PG_URL, registry(served))
+    env = setup_db(served, name, PG_URL, registry(served) if slow else None)
     settings = Path(env["GOVWATCH_SETTINGS"])
     # One extraction process per crawl: light on a shared machine.
     text_ = settings.read_text(encoding="utf-8").replace(
@@ -159,7 +161,7 @@ def finished_runs_per_site() -> dict[str, int]:
 @needs_pg
 def test_two_workers_give_exactly_the_single_process_findings(
         served: Served, reference: list[tuple[Any, ...]], workers: list[Worker]) -> None:
-    env = pg_env(served, "two", workers=True)
+    env = pg_env(served, "two", workers=True, slow=False)
     queued = gw(env, "crawl", "--enqueue", "--as-of", AS_OF).stdout
     assert "已加入队列: 10 个站点" in queued
     workers += [Worker(env, served.tmp / f"two-{i}.err") for i in range(2)]
@@ -205,6 +207,8 @@ def test_a_worker_gone_with_its_crawl_loses_nothing(
     os.killpg(victim_run.pid, signal.SIGKILL)
     victim.proc.kill()
     victim.proc.communicate()
+    # Caught under way: its retry need not be slow (the registry is read when a crawl starts).
+    init_and_import(PG_URL, served.world.registry_path)
     wait_for("the survivor to finish every site", lambda: queue_busy() == 0
              and len(finished_runs_per_site()) == 10, [survivor])
     log = survivor.lines()
