@@ -1,6 +1,6 @@
 """The demo world served once for the end-to-end modules that crawl it with `govwatch crawl`
-(tests/e2e/test_jobs.py, test_shared_links.py, test_workers.py), and its reference crawls on
-SQLite with one and with two processes, which several of their tests compare against."""
+(tests/e2e/test_jobs.py, test_workers.py), and its reference crawls on
+SQLite with one and with two processes, which test_jobs and test_workers compare against."""
 
 from __future__ import annotations
 

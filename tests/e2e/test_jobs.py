@@ -195,6 +195,10 @@ def crawling(db_url: str, err: Path, count: int,
 
 
 def start_crawl(env: dict[str, str], jobs: int, out: Path) -> subprocess.Popen[str]:
+    # Progress lines (which `crawling` waits for) every half second, not every two.
+    settings = Path(env["GOVWATCH_SETTINGS"])
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "progress_interval = 2.0", "progress_interval = 0.5"), encoding="utf-8")
     with out.open("wb") as stderr:  # the child keeps its own copy
         return subprocess.Popen(
             [sys.executable, "-m", "govwatch.cli", "crawl", "--as-of", AS_OF, "--jobs",

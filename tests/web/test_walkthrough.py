@@ -161,11 +161,11 @@ def test_webmaster_fixes_a_veto_by_recrawl_and_supervisor_rejects_and_waives(
     expect(page.locator(".flash.info")).to_contain_text("已开始重新抓取本站")
     assert time.monotonic() - started < 10
     expect(page.locator(".recrawl-status")).to_contain_text("demo-yongzhou")
-    for _ in range(240):
+    for _ in range(960):
         status = page.locator(".recrawl-status").inner_text()
         if "进行中" not in status:
             break
-        time.sleep(1)
+        time.sleep(0.25)
         page.reload()
     expect(page.locator(".recrawl-status")).to_contain_text("已完成")
     expect(page.locator(".recrawl-status")).to_contain_text("并已重新检查")
