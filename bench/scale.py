@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import importlib.util
 import json
 import os
@@ -67,16 +68,29 @@ def crawl_bench() -> ModuleType:
 class Outcome:
     label: str
     workers: int
+    sites: int = 0
     pages: int = 0
     seconds: float = 0.0
-    peak_rss_mib: list[float] = field(default_factory=list)  # per worker
+    peak_rss_mib: list[float] = field(default_factory=list)  # per worker, its whole tree
+    own_rss_mib: list[float] = field(default_factory=list)  # per worker, its own process
+    end_rss_mib: list[float] = field(default_factory=list)  # its own process, at the end
+    child_rss_mib: float = 0.0  # the largest crawl process + extraction process seen
     cpu_s: float = 0.0  # all workers and their children
+    load: list[float] = field(default_factory=list)  # 1-minute load average, sampled
     jobs_failed: int = 0
     note: str = ""
 
     @property
     def pages_per_s(self) -> float:
         return self.pages / self.seconds if self.seconds else 0.0
+
+    @property
+    def pages_per_s_per_worker(self) -> float:
+        return self.pages_per_s / self.workers if self.workers else 0.0
+
+    @property
+    def load_mean(self) -> float:
+        return sum(self.load) / len(self.load) if self.load else 0.0
 
 
 def reset_database(url: str) -> None:
@@ -104,7 +118,8 @@ def scalar(url: str, sql: str) -> Any:
 
 
 def registry(cb: ModuleType, world: Any, delay: float) -> str:
-    """bench/crawl.py's registry with every site polite: one request at a time, `delay`."""
+    """bench/crawl.py's registry of `world.sites`, every site polite: one request at a time,
+    `delay`."""
     text = cb.registry_yaml(world)
     return re.sub(r"crawl: \{[^}]*\}",
                   f"crawl: {{max_pages: 100000, max_depth: 20, delay: {delay}, "
@@ -155,7 +170,8 @@ def cpu(proc: Any) -> float:
 
 def run_workers(cb: ModuleType, world: Any, label: str, workers: int, url: str, work: Path,
                 delay: float) -> Outcome:
-    out = Outcome(label, workers)
+    """`world.sites` queued, then `workers` workers until the queue is empty."""
+    out = Outcome(label, workers, sites=len(world.sites))
     reset_database(url)
     settings = work / "settings.toml"
     settings.write_text(settings_text(url), encoding="utf-8")
@@ -172,19 +188,26 @@ def run_workers(cb: ModuleType, world: Any, label: str, workers: int, url: str, 
             return out
     log(f"{label}: {workers} worker(s) on {len(world.sites)} queued sites")
     procs: list[subprocess.Popen[bytes]] = []
-    peaks = [0] * workers
+    peaks = [0] * workers  # each worker's tree
+    own = [0] * workers  # each worker's own process
+    last_own = [0] * workers
+    child_peak = 0  # one job's crawl process and its extraction process
     cpu_last = [0.0] * workers  # each worker's, with the crawls it has finished
     started = time.monotonic()
     try:
         for i in range(workers):
-            with (work / f"worker-{workers}-{i}.log").open("wb") as err:
+            with (work / f"worker-{len(world.sites)}s-{workers}w-{i}.log").open("wb") as err:
                 procs.append(subprocess.Popen([*gw, "worker", "--concurrency", "1"], env=env,
                                               stdout=subprocess.DEVNULL, stderr=err, cwd=work))
         while time.monotonic() - started < TIMEOUT:
+            out.load.append(os.getloadavg()[0])
             for i, proc in enumerate(procs):
                 members = tree(proc.pid)
                 peaks[i] = max(peaks[i], rss(members))
                 if members:
+                    last_own[i] = rss(members[:1])
+                    own[i] = max(own[i], last_own[i])
+                    child_peak = max(child_peak, crawl_rss(members))
                     with contextlib.suppress(Exception):
                         cpu_last[i] = cpu(members[0])
             busy = scalar(url, "SELECT count(*) FROM procrastinate_jobs "
@@ -208,13 +231,32 @@ def run_workers(cb: ModuleType, world: Any, label: str, workers: int, url: str, 
                 proc.wait()
     out.cpu_s = sum(cpu_last)
     out.peak_rss_mib = [p / 2**20 for p in peaks]
+    out.own_rss_mib = [p / 2**20 for p in own]
+    out.end_rss_mib = [p / 2**20 for p in last_own]
+    out.child_rss_mib = child_peak / 2**20
     out.pages = int(scalar(url, "SELECT count(*) FROM pages p JOIN crawl_runs r "
                                 "ON r.id = p.crawl_run_id WHERE r.status = 'finished'") or 0)
     out.jobs_failed = int(scalar(url, "SELECT count(*) FROM procrastinate_jobs "
                                       "WHERE status = 'failed'") or 0)
     log(f"{label}: {out.pages} pages in {out.seconds:.1f} s = {out.pages_per_s:.1f} pages/s; "
-        f"peak RSS per worker {', '.join(f'{m:.0f}' for m in out.peak_rss_mib)} MiB")
+        f"peak RSS per worker {', '.join(f'{m:.0f}' for m in out.peak_rss_mib)} MiB (own "
+        f"process {', '.join(f'{m:.0f}' for m in out.own_rss_mib)}, at the end "
+        f"{', '.join(f'{m:.0f}' for m in out.end_rss_mib)}; largest crawl "
+        f"{out.child_rss_mib:.0f}); load {out.load_mean:.1f}")
     return out
+
+
+def crawl_rss(members: Sequence[Any]) -> int:
+    """RSS of the largest job subtree under a worker: a crawl process with its extraction
+    process (the worker's direct children and what they run)."""
+    import psutil
+
+    best = 0
+    for child in members[1:]:
+        with contextlib.suppress(psutil.Error):
+            if child.ppid() == members[0].pid:
+                best = max(best, rss(tree(child.pid)))
+    return best
 
 
 @contextlib.contextmanager
@@ -244,13 +286,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="a scratch PostgreSQL database: EMPTIED before each run")
     p.add_argument("--workers", default="1,2,4", help="worker counts for the speed-up "
                    "(comma-separated, or none)")
-    p.add_argument("--sites", type=int, default=10)
+    p.add_argument("--sites", type=int, default=20,
+                   help="sites of the speed-up world (default 20: 1, 2 and 4 workers each "
+                   "get an equal share)")
     p.add_argument("--pages-per-site", type=int, default=100,
                    help="pages per site of the speed-up world (default 100)")
     p.add_argument("--delay", type=float, default=0.1,
-                   help="each site's download delay in seconds (politeness; default 0.1)")
+                   help="each site's download delay in the speed-up, seconds (politeness; "
+                   "default 0.1)")
     p.add_argument("--sizes", default="none",
                    help="total pages of the cost-against-size worlds, e.g. 10000,50000,100000")
+    p.add_argument("--site-pages", type=int, default=1000,
+                   help="pages per site of the cost-against-size worlds (default 1,000): a "
+                   "world grows by sites, as a province does")
+    p.add_argument("--size-delay", type=float, default=0.0,
+                   help="each site's download delay in the cost-against-size runs (default 0: "
+                   "CPU-bound, so pages/s measures the cost per page)")
     p.add_argument("--size-workers", type=int, default=4)
     p.add_argument("--out", type=Path, help="keep the worlds and logs here (default: temp)")
     p.add_argument("--json", type=Path, help="also write the figures as JSON")
@@ -275,34 +326,49 @@ def main(argv: Sequence[str] | None = None) -> int:
             for n in counts:
                 results.append(run_workers(cb, world, "speed-up", n, args.database_url,
                                            world_dir, args.delay))
-    for size in parse_list(args.sizes):
-        per_site = max(1, size // args.sites)
-        world_dir = root / f"world-{args.sites}x{per_site}"
-        with served_world(cb, world_dir, args.sites, per_site) as world:
-            results.append(run_workers(cb, world, f"{size:,} pages", args.size_workers,
-                                       args.database_url, world_dir, args.delay))
+    sizes = parse_list(args.sizes)
+    if sizes:
+        # One world of the largest size's sites; a smaller size crawls its first sites (a
+        # site's pages do not depend on how many sites there are; only the 5 links each page
+        # has to other sites' home pages may point past the crawled ones: link checks).
+        per_site = args.site_pages
+        most = max(1, -(-max(sizes) // per_site))
+        world_dir = root / f"world-{most}x{per_site}"
+        with served_world(cb, world_dir, most, per_site) as world:
+            for size in sizes:
+                n = max(1, -(-size // per_site))
+                part = dataclasses.replace(world, sites=world.sites[:n])
+                log(f"{size:,} pages: {n} sites of {per_site} pages, delay {args.size_delay} s")
+                results.append(run_workers(cb, part, f"{size:,} pages", args.size_workers,
+                                           args.database_url, world_dir, args.size_delay))
     print_table(results, args)
     if args.json:
-        args.json.write_text(json.dumps([r.__dict__ | {"pages_per_s": r.pages_per_s}
-                                         for r in results], indent=2))
+        args.json.write_text(json.dumps([r.__dict__ | {
+            "pages_per_s": r.pages_per_s, "pages_per_s_per_worker": r.pages_per_s_per_worker,
+            "load_mean": r.load_mean, "load": None} for r in results], indent=2))
     return 0
 
 
 def print_table(results: list[Outcome], args: argparse.Namespace) -> None:
     base = next((r.pages_per_s for r in results if r.label == "speed-up" and r.workers == 1),
                 None)
-    print(f"govwatch workers on {args.sites} polite sites (delay {args.delay} s, one request at "
-          f"a time per site), {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.1f} at the end")
-    print("| run | workers | pages | seconds | pages/s | speed-up | peak RSS per worker (MiB) "
-          "| CPU s | failed jobs |")
-    print("|---|---:|---:|---:|---:|---:|---|---:|---:|")
+    print(f"govwatch workers; speed-up: {args.sites} polite sites of {args.pages_per_site} "
+          f"pages (delay {args.delay} s, one request at a time per site); sizes: sites of "
+          f"{args.site_pages} pages, delay {args.size_delay} s; {os.cpu_count()} CPUs")
+    print("| run | workers | sites | pages | seconds | pages/s | pages/s per worker | speed-up "
+          "| peak RSS per worker (MiB) | worker process peak / end (MiB) | largest crawl (MiB) "
+          "| CPU s | CPU ms/page | load | failed jobs |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|")
     for r in results:
         speed = (f"{r.pages_per_s / base:.2f}x" if base and r.label == "speed-up" else "")
         peaks = " / ".join(f"{m:.0f}" for m in r.peak_rss_mib)
-        print(f"| {r.label} | {r.workers} | {r.pages:,} | {r.seconds:.1f} | "
-              f"{r.pages_per_s:.1f} | {speed} | {peaks} | {r.cpu_s:.0f} | {r.jobs_failed}"
-              f"{' — ' + r.note if r.note else ''} |")
+        own = " / ".join(f"{a:.0f}–{b:.0f}" for a, b in zip(r.own_rss_mib, r.end_rss_mib,
+                                                              strict=True))
+        ms = 1000 * r.cpu_s / r.pages if r.pages else 0.0
+        print(f"| {r.label} | {r.workers} | {r.sites} | {r.pages:,} | {r.seconds:.1f} | "
+              f"{r.pages_per_s:.1f} | {r.pages_per_s_per_worker:.1f} | {speed} | {peaks} | "
+              f"{own} | {r.child_rss_mib:.0f} | {r.cpu_s:.0f} | {ms:.1f} | {r.load_mean:.1f} | "
+              f"{r.jobs_failed}{' — ' + r.note if r.note else ''} |")
 
 
 if __name__ == "__main__":
