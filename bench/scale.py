@@ -4,7 +4,9 @@
 It PRINTS figures; it is not a test (nothing here asserts a timing). See bench/README.md.
 
 What it measures:
-1. Speed-up: the same world crawled and checked by 1, 2 and 4 `govwatch worker` processes
+1. Speed-up: the same world (`--sites`, default 20 alike sites of `--pages-per-site` 100:
+   1, 2 and 4 workers each get an equal share, so the figure measures the workers, not how
+   the sites pack onto them) crawled and checked by 1, 2 and 4 `govwatch worker` processes
    (`--workers`), each with concurrency 1 (one site crawl at a time, as one worker per core
    would run), started together on an empty queue filled by `govwatch crawl --enqueue`.
    Every site is bound by per-host politeness: one request at a time with a download delay
@@ -14,15 +16,19 @@ What it measures:
    and check passes), the speed-up against 1 worker, and each worker's peak RSS (the worker
    and the processes it runs: the crawl process and its extraction workers, sampled).
 2. Cost against size (`--sizes`, default none: they take long): the same with `--size-workers`
-   workers on worlds of 10,000, 50,000 and 100,000 pages (10 sites of N/10 pages): pages/s and
-   peak RSS per worker at each size, which should stay within about 15% of each other.
+   workers on worlds of e.g. 10,000, 50,000 and 100,000 pages that grow as a province does,
+   by more sites of a fixed size (`--site-pages`, default 1,000: 10, 50 and 100 sites), with
+   no delay (`--size-delay 0`: CPU-bound, so pages/s measures the cost of a page). Printed
+   per size: pages/s per worker, peak RSS per worker, the worker process's own RSS (peak and
+   at the end: it runs the check passes), the largest crawl process tree and CPU ms per
+   page; they should stay within about 15% of each other.
 
 The world is bench/crawl.py's generator (deterministic, one loopback address per site),
 served by nginx. The DATABASE IS EMPTIED before each run (`DROP SCHEMA public CASCADE`):
 give a scratch PostgreSQL database (`--database-url`, default GOVWATCH_TEST_POSTGRES_URL).
 
     python bench/scale.py --database-url postgresql://postgres:pw@127.0.0.1/gw_bench
-    python bench/scale.py --sizes 10000,50000,100000 --workers none
+    python bench/scale.py --sizes 10000,50000,100000 --workers none --size-workers 2
 """
 
 from __future__ import annotations
@@ -302,7 +308,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--size-delay", type=float, default=0.0,
                    help="each site's download delay in the cost-against-size runs (default 0: "
                    "CPU-bound, so pages/s measures the cost per page)")
-    p.add_argument("--size-workers", type=int, default=4)
+    p.add_argument("--size-workers", type=int, default=2,
+                   help="workers of the cost-against-size runs (default 2: one per core of "
+                   "the bench machine; 10, 50 and 100 sites divide evenly over them)")
     p.add_argument("--out", type=Path, help="keep the worlds and logs here (default: temp)")
     p.add_argument("--json", type=Path, help="also write the figures as JSON")
     return p.parse_args(argv)
