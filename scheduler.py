@@ -72,8 +72,8 @@ def job_table(settings: SchedulerSettings) -> tuple[JobSpec, ...]:
     """
     jobs: list[JobSpec] = []
     if settings.crawl_enabled:
-        # Every registered site, every night, staggered (govwatch.jobs.crawl_all).
-        jobs.append(JobSpec("crawl.nightly", "govwatch.jobs:crawl_all", "cron",
+        # Every registered site, every night, staggered (govwatch.dispatch.crawl_all).
+        jobs.append(JobSpec("crawl.nightly", "govwatch.dispatch:crawl_all", "cron",
                             _hhmm(settings.crawl_time),
                             misfire_grace_time=settings.crawl_misfire_grace_minutes * 60))
     if settings.probe_enabled:

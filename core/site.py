@@ -134,3 +134,10 @@ class SiteEntry:
             sponsor=data.get("sponsor"),
             contacts=tuple(Contact.from_dict(c) for c in data.get("contacts") or ()),
         )
+
+
+def crawl_order(entries: list[SiteEntry]) -> list[SiteEntry]:
+    """Portals before the sites below them: by level, then id (the repost rule needs the
+    portals' items first)."""
+    rank = {level: i for i, level in enumerate(LEVELS)}
+    return sorted(entries, key=lambda e: (rank.get(e.level, len(rank)), e.id))

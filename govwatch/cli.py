@@ -209,7 +209,7 @@ def _enqueue(args: argparse.Namespace, settings: Settings) -> int:
                         "（PostgreSQL），并在各机器上运行 govwatch worker")
     if args.jobs is not None:
         raise UserError("--enqueue 与 --jobs 不能同时使用（并发由各 govwatch worker 决定）")
-    from govwatch.worker import load_queue
+    from govwatch.dispatch import load_queue
 
     queue = load_queue()
     factory = _factory(settings)

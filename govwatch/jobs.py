@@ -5,18 +5,19 @@ They run in the scheduler's worker threads of `govwatch serve`, which installs t
 settings the usual way. Every job logs one summary line; an exception is logged with its
 traceback (by APScheduler) and the scheduler carries on with the next run.
 
-- crawl_all: the nightly crawl. One crawl process per site (`python -m crawler.run`, as
-  `govwatch crawl` does), at most `[scheduler] crawl_concurrency` at a time, portals before the
-  sites below them (the repost rule needs the portals' items first); a crawl still running
-  after `crawl_timeout_minutes` is stopped (SIGTERM, then SIGKILL) and recorded as failed.
-  A site still being crawled by a live process (a manual `govwatch crawl`) is skipped; a
-  crawl process stops by itself if serve dies (store.process).
-  Each crawl that finishes is checked at once (checks.runner.run_checks) and its new veto
-  findings announced (govwatch.notify). On shutdown, crawls not started are skipped and
-  running ones get SIGTERM: they write what they hold and end `interrupted`. The process
-  driving the crawls renews each run's heartbeat (crawl_runs.heartbeat_at), so that another
-  host can tell when it died. With `[workers] enabled`, it only queues one job per site for
-  the `govwatch worker` processes (govwatch.queue), which run `crawl_sites` for one site.
+- crawl_sites, the nightly crawl (govwatch.dispatch.crawl_all). One crawl process per site
+  (`python -m crawler.run`, as `govwatch crawl` does), at most `[scheduler]
+  crawl_concurrency` at a time, portals before the sites below them (the repost rule needs
+  the portals' items first); a crawl still running after `crawl_timeout_minutes` is stopped
+  (SIGTERM, then SIGKILL) and recorded as failed. A site still being crawled by a live
+  process (a manual `govwatch crawl`) is skipped; a crawl process stops by itself if serve
+  dies (store.process). Each crawl that finishes is checked at once
+  (checks.runner.run_checks) and its new veto findings announced (govwatch.notify). On
+  shutdown, crawls not started are skipped and running ones get SIGTERM: they write what
+  they hold and end `interrupted`. The process driving the crawls renews each run's
+  heartbeat (crawl_runs.heartbeat_at), so that another host can tell when it died. With
+  `[workers] enabled`, crawl_all only queues one job per site for the `govwatch worker`
+  processes (govwatch.queue), which run `crawl_sites` for one site.
 - probe_all: one availability probe of every home page (crawler.probe).
 - repost_watch: the hourly repost watch (govwatch.watch).
 - report_monthly / report_quarterly / report_annual: the reports of the period just ended,
@@ -47,7 +48,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings, load_settings
-from core.site import LEVELS, SiteEntry
+from core.site import SiteEntry
 
 log = logging.getLogger("govwatch.jobs")
 
@@ -129,12 +130,6 @@ def crawl_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def crawl_order(entries: list[SiteEntry]) -> list[SiteEntry]:
-    """Portals before the sites below them: by level, then id."""
-    rank = {level: i for i, level in enumerate(LEVELS)}
-    return sorted(entries, key=lambda e: (rank.get(e.level, len(rank)), e.id))
-
-
 @dataclass
 class _Crawl:
     site_id: str
@@ -154,7 +149,7 @@ class CrawlReport:
     skipped: list[str] = field(default_factory=list)  # not started (shutdown, still running)
     check_errors: list[str] = field(default_factory=list)
     runs: dict[str, int] = field(default_factory=dict)  # site -> its crawl run
-    queued: list[str] = field(default_factory=list)  # handed to the workers (see crawl_all)
+    queued: list[str] = field(default_factory=list)  # handed to the workers (govwatch.dispatch)
     enqueued: bool = False  # the crawls were queued for the workers, not run here
 
     def line(self) -> str:
@@ -259,28 +254,6 @@ def check_site(rt: Runtime, site_id: str, run_id: int, as_of: datetime,
     c = summary.counts
     log.info("checks of %s: %s open (%s new, %s fixed)", site_id, c.open, c.new, c.fixed)
     notify_new(rt)
-
-
-def crawl_all() -> CrawlReport:
-    """The nightly crawl of every active site (see the module docstring). With `[workers]
-    enabled`, the crawls are queued for the `govwatch worker` processes instead
-    (govwatch.queue), one job per site, and this returns at once."""
-    from crawler.probe import active_sites
-
-    rt = runtime()
-    if rt.settings.workers.enabled:
-        from govwatch.queue import enqueue_crawls
-
-        outcome = enqueue_crawls(rt.settings, rt.factory)
-        report = CrawlReport(queued=list(outcome.queued), skipped=list(outcome.already),
-                             enqueued=True)
-        log.info(report.line())
-        return report
-    with rt.factory() as session:
-        entries = crawl_order(active_sites(session))
-    report = crawl_sites(rt, entries, concurrency=rt.settings.scheduler.crawl_concurrency)
-    log.info(report.line())
-    return report
 
 
 def crawl_sites(rt: Runtime, entries: list[SiteEntry], *, concurrency: int,

@@ -57,7 +57,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import UserError
 from core.settings import Settings
-from core.site import LEVELS, SiteEntry
+from core.site import LEVELS, SiteEntry, crawl_order
 from govwatch import jobs
 
 log = logging.getLogger("govwatch.worker")
@@ -121,7 +121,7 @@ def enqueue_crawls(settings: Settings, factory: sessionmaker[Session],
     from crawler.probe import active_sites
 
     with factory() as session:
-        entries = jobs.crawl_order(active_sites(session))
+        entries = crawl_order(active_sites(session))
     if site_ids is not None:
         wanted = set(site_ids)
         entries = [e for e in entries if e.id in wanted]

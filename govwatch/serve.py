@@ -84,7 +84,7 @@ def recrawler_for(settings: Settings, factory: sessionmaker[Session]
     crawl job is queued, as the nightly crawl's is), else this process, as the scheduler
     runs each site's crawl (govwatch.jobs)."""
     if settings.workers.enabled:
-        from govwatch.worker import load_queue
+        from govwatch.dispatch import load_queue
 
         queued: RecrawlQueue = load_queue().QueuedRecrawler(settings)
         return queued

@@ -19,14 +19,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import signal
 import socket
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from core.errors import UserError
 from core.settings import Settings
@@ -44,15 +42,6 @@ def add_worker_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.set_defaults(func=cmd_worker)
 
 
-def load_queue() -> Any:
-    """govwatch.queue, or a one-line error when procrastinate is not installed."""
-    try:
-        return importlib.import_module("govwatch.queue")
-    except ImportError as exc:
-        raise UserError(f"任务队列需要 procrastinate（{exc.name} 未安装）: "
-                        "pip install 'govwatch[postgres]'") from None
-
-
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from govwatch.serve import configure_logging
 
@@ -63,6 +52,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         else args.concurrency
     if concurrency < 1:
         raise UserError("--concurrency 必须是正整数")
+    from govwatch.dispatch import load_queue
+
     queue = load_queue()
     factory = open_factory(settings)
     if not queue.queue_installed(factory):

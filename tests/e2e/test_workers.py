@@ -263,7 +263,7 @@ def test_sigterm_interrupts_the_crawl_and_requeues_its_job(served: Served,
 @needs_pg
 def test_serve_nightly_crawl_enqueues_when_workers_are_enabled(served: Served) -> None:
     from core.settings import load_settings
-    from govwatch import jobs
+    from govwatch import dispatch, jobs
     from store.session import session_factory
 
     env = pg_env(served, "nightly", workers=True)
@@ -271,8 +271,8 @@ def test_serve_nightly_crawl_enqueues_when_workers_are_enabled(served: Served) -
     engine = make_engine(PG_URL or "")
     jobs.install(jobs.Runtime(settings, session_factory(engine)))
     try:
-        report = jobs.crawl_all()
-        again = jobs.crawl_all()  # the next night, before any worker ran: nothing doubled
+        report = dispatch.crawl_all()
+        again = dispatch.crawl_all()  # the next night, before any worker ran: nothing doubled
     finally:
         jobs.install(None)
         engine.dispose()
@@ -331,7 +331,7 @@ def test_sqlite_with_workers_enabled_is_a_one_line_error(tmp_path: Path) -> None
 def test_without_procrastinate_the_queue_is_a_one_line_error(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from core.errors import UserError
-    from govwatch.worker import load_queue
+    from govwatch.dispatch import load_queue
 
     monkeypatch.setitem(sys.modules, "procrastinate", None)  # not installed
     monkeypatch.delitem(sys.modules, "govwatch.queue", raising=False)

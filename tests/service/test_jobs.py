@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings, apply_mapping
 from core.site import SiteEntry
-from govwatch import jobs
+from govwatch import dispatch, jobs
 from store import models as m
 from store import repo
 
@@ -73,7 +73,7 @@ def test_hung_crawl_is_killed_and_the_others_go_on(
 
     monkeypatch.setattr(checks.runner, "run_checks", spy)
 
-    report = jobs.crawl_all()
+    report = dispatch.crawl_all()
 
     assert sorted(report.finished) == ["done", "nation"]
     assert sorted(report.failed) == ["broken", "hang"]
@@ -103,7 +103,7 @@ def test_shutdown_stops_running_crawls_once_and_starts_no_more(
     runtime = jobs.Runtime(settings, factory)
     jobs.install(runtime)
     result: list[jobs.CrawlReport] = []
-    worker = threading.Thread(target=lambda: result.append(jobs.crawl_all()))
+    worker = threading.Thread(target=lambda: result.append(dispatch.crawl_all()))
     worker.start()
     ready = marks / "first.ready"
     for _ in range(600):
