@@ -14,34 +14,22 @@ import pytest
 from sqlalchemy import select
 
 from govwatch.demo.server import DemoServer
-from govwatch.demo.world import AS_OF, build_world
+from govwatch.demo.world import build_world
 from store import models as m
 from store.session import make_engine, session_factory
-from tests.e2e.test_jobs import Served, findings, gw, runs, setup_db
+from tests.e2e.test_jobs import Served, crawl_jobs
 
 pytestmark = pytest.mark.e2e
 
 Requests = Counter[tuple[str, str, str]]  # (method, host, path?query) -> times asked
 
 
-def crawl_counting(served: Served, log: list[tuple[str, str, str]], name: str, jobs: int,
-                   extra: str = "") -> tuple[Requests, list[tuple[Any, ...]], list[Any]]:
+def crawl_counting(served: Served, name: str, jobs: int, extra: str = ""
+                   ) -> tuple[Requests, list[tuple[Any, ...]], list[Any]]:
     """Requests the server saw during the crawl, the findings, the runs' stats."""
-    db_url = f"sqlite:///{served.tmp / f'{name}.db'}"
-    env = setup_db(served, name, db_url)
-    if extra:
-        settings = Path(env["GOVWATCH_SETTINGS"])
-        text = settings.read_text(encoding="utf-8")
-        settings.write_text(text.replace("[crawler]\n", f"[crawler]\n{extra}\n", 1),
-                            encoding="utf-8")
-    mark = len(log)
-    gw(env, "crawl", "--as-of", AS_OF, "--jobs", str(jobs))
-    # CONNECT opens a tunnel to an https host: one per connection, not per URL (each process
-    # keeps its own connections), so not counted.
-    asked = Counter(entry for entry in log[mark:] if entry[0] != "CONNECT")
-    crawl_runs = runs(db_url)
-    assert [r.status for r in crawl_runs] == ["finished"] * jobs
-    return asked, findings(env), [r.stats for r in crawl_runs]
+    crawl = crawl_jobs(served, name, f"sqlite:///{served.tmp / f'{name}.db'}", jobs, extra)
+    assert [r.status for r in crawl.runs] == ["finished"] * jobs
+    return crawl.asked, crawl.findings, [r.stats for r in crawl.runs]
 
 
 def redirect_hops(db: Path) -> set[tuple[str, str]]:
@@ -65,10 +53,9 @@ def test_two_processes_request_nothing_twice(tmp_path: Path) -> None:
     world = build_world(tmp_path / "world")
     with DemoServer(world) as server:
         served = Served(world, server.port, tmp_path, server.request_log)
-        log = server.request_log
-        one, found_one, _ = crawl_counting(served, log, "one", 1)
-        two, found_two, stats = crawl_counting(served, log, "two", 2)
-        off, found_off, _ = crawl_counting(served, log, "off", 2, "link_share_hours = 0")
+        one, found_one, _ = crawl_counting(served, "one", 1)
+        two, found_two, stats = crawl_counting(served, "two", 2)
+        off, found_off, _ = crawl_counting(served, "off", 2, "link_share_hours = 0")
     # Without sharing, the world does make both processes check the same targets.
     twice = sorted(key for key, n in off.items() if key[0] == "HEAD" and n > one[key])
     assert len(twice) >= 5, twice
