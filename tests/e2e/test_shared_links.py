@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -32,21 +31,23 @@ def crawl_counting(served: Served, name: str, jobs: int, extra: str = ""
     return crawl.asked, crawl.findings, [r.stats for r in crawl.runs]
 
 
-def redirect_hops(db: Path) -> set[tuple[str, str]]:
-    """(host, path?query) of every URL a link check reached by a redirect."""
+def link_results(db: Path) -> list[tuple[int, str, list[Any]]]:
+    """(run, URL, redirect chain) of every link result stored in `db`."""
     engine = make_engine(f"sqlite:///{db}")
     try:
         with session_factory(engine)() as session:
-            chains = list(session.scalars(select(m.LinkResult.redirects)))
+            return [(run, url, list(chain or [])) for run, url, chain in session.execute(
+                select(m.LinkResult.crawl_run_id, m.LinkResult.url, m.LinkResult.redirects))]
     finally:
         engine.dispose()
-    out: set[tuple[str, str]] = set()
-    for chain in chains:
-        for url in chain or []:
-            parts = urlsplit(str(url))
-            out.add((parts.hostname or "", (parts.path or "/")
-                     + (f"?{parts.query}" if parts.query else "")))
-    return out
+
+
+def in_both_runs(results: list[tuple[int, str, list[Any]]]) -> set[str]:
+    """URLs that both crawl runs have a link result for: targets both groups link to."""
+    runs: dict[str, set[int]] = {}
+    for run, url, _chain in results:
+        runs.setdefault(url, set()).add(run)
+    return {url for url, seen in runs.items() if len(seen) > 1}
 
 
 def test_two_processes_request_nothing_twice(tmp_path: Path) -> None:
@@ -65,12 +66,17 @@ def test_two_processes_request_nothing_twice(tmp_path: Path) -> None:
     more = {key: (one[key], n) for key, n in two.items() if n > max(one[key], 1)}
     assert not more, more
     assert not [key for key in twice if two[key] > 1]
-    # Each of them was taken from the other process's results, as a result of its own or
-    # as a hop of a chain taken whole (one reused result then covers every hop after it:
-    # whether a chain is taken whole or hop by hop depends on which process gets there
-    # first, so only the targets that are no hop of any chain are counted one by one).
-    hops = redirect_hops(tmp_path / "one.db")
-    assert sum(s["shared"] for s in stats) >= len([k for k in twice if k[1:] not in hops])
+    # Each target both processes needed (a link result in both runs) was taken by one of
+    # them from the other's results, as a result of its own or as a hop of a chain taken
+    # whole (one reused result then covers every hop after it: whether a chain is taken
+    # whole or hop by hop depends on which process gets there first, so only the targets
+    # that are no hop of any chain are counted one by one).
+    results = link_results(tmp_path / "two.db")
+    hops = {url for _run, _url, chain in results for url in chain}
+    both = in_both_runs(results) - hops
+    assert len(both) >= 5, both
+    assert sum(s["shared"] for s in stats) >= len(both), (stats, sorted(both))
+    assert in_both_runs(link_results(tmp_path / "off.db")) - hops == both
     # ... and the findings are exactly those of one process (and of no sharing).
     assert len(found_one) >= 70
     assert found_two == found_one
