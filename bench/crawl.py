@@ -1077,7 +1077,8 @@ def govwatch_counts(db_url: str) -> tuple[int | None, int | None, str]:
     """(pages, link checks) of the crawl, read from the database (fresh for each bench run, so
     every crawl run in it belongs to this crawl: one per crawl process with `--jobs`).
 
-    pages: `pages` rows answered 200 (what the other tools' page counts mean too).
+    pages: `pages` rows answered 200 whose URL ends in `/` or `.html` (what the other tools'
+    page counts mean too).
     link checks: distinct URLs whose fate the crawl determined, pages included, i.e. the union
     of `pages.url` and `link_results.url`; LinkChecker and linkinator are counted the same way
     (distinct URLs in their output).
@@ -1097,8 +1098,12 @@ def govwatch_counts(db_url: str) -> tuple[int | None, int | None, str]:
                         .scalars())
             if not raws:
                 return None, None, "no crawl run in the database"
-            pages = conn.execute(sa.text("SELECT COUNT(*) FROM pages WHERE status = 200")
-                                 ).scalar()
+            # Pages as the other tools' counts mean them (the README's definition): the
+            # site's own stylesheets, which govwatch also fetches as pages (for their hiding
+            # rules), are not counted.
+            pages = conn.execute(sa.text(
+                "SELECT COUNT(*) FROM pages WHERE status = 200"
+                " AND (url LIKE '%/' OR url LIKE '%.html')")).scalar()
             checks = conn.execute(sa.text(
                 "SELECT COUNT(*) FROM (SELECT url FROM pages UNION SELECT url FROM link_results)"
                 " AS u")).scalar()
