@@ -367,6 +367,9 @@ def test_a_stopping_worker_keeps_its_job_until_the_crawl_has_wound_down(
     wait_for("the second worker to register",
              lambda: query("SELECT count(*) FROM procrastinate_workers")[0][0] == 2, workers)
     time.sleep(1.0)  # it has looked for stalled jobs a few times: none
+    # Caught under way: its retry need not be slow (the registry is read when a crawl starts).
+    assert PG_URL is not None
+    init_and_import(PG_URL, served.world.registry_path)
     started = time.monotonic()
     stopping.stop()
     wound_down = time.monotonic() - started
@@ -561,6 +564,9 @@ def test_a_recrawl_whose_worker_died_is_retried_and_its_status_follows_the_retry
         os.killpg(victim_run.pid, signal.SIGKILL)
         workers[0].proc.kill()
         workers[0].proc.communicate()
+        # Caught under way: the retry need not be slow (the registry is read when a crawl
+        # starts).
+        init_and_import(PG_URL or "", served.world.registry_path)
         survivor = Worker(env, served.tmp / "recrawl-killed-1.err")
         workers.append(survivor)
         wait_for("the retry's recrawl-done", lambda: any(
