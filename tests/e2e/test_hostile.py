@@ -90,7 +90,7 @@ def test_a_hostile_site_cannot_crash_bloat_or_steer_the_crawler(tmp_path: Path) 
     name: 恶意测试站
     url: {HOME}
     level: county
-    crawl: {{concurrency: 8, max_depth: 30}}
+    crawl: {{concurrency: 8, max_depth: 30, delay: 0.05}}
   - id: loopsite
     name: 回环测试站
     url: {loop_home}
@@ -209,6 +209,7 @@ def test_the_dashboard_answers_healthz_throughout_a_hostile_crawl(tmp_path: Path
     name: 恶意测试站
     url: {HOME}
     level: county
+    crawl: {{delay: 0.05}}
 """, encoding="utf-8")
         (tmp_path / "settings.toml").write_text(f"""[crawler]
 download_timeout = 3.0
