@@ -174,12 +174,17 @@ def publish(session: Session, results: Sequence[Mapping[str, Any]], now: float) 
     rows = {r["url"][:2048]: {name: r[name] for name in RESULT_FIELDS} for r in results}
     items = [{"url": url, "result": result, "checked_at": now, "claimed_by": None,
               "claimed_at": None} for url, result in rows.items()]
+    if not items:
+        return
+    # Parameters passed apart from the statement (executemany): its compiled form is cached,
+    # where a multi-VALUES statement is compiled anew for each batch.
+    stmt = _insert(session, LINKS)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[LINKS.c.url],
+        set_={"result": stmt.excluded.result, "checked_at": stmt.excluded.checked_at,
+              "claimed_by": None, "claimed_at": None})
     for chunk in _chunks(items):
-        stmt = _insert(session, LINKS).values(list(chunk))
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=[LINKS.c.url],
-            set_={"result": stmt.excluded.result, "checked_at": stmt.excluded.checked_at,
-                  "claimed_by": None, "claimed_at": None}))
+        session.execute(stmt, list(chunk))
 
 
 def renew(session: Session, me: str, now: float) -> None:
