@@ -177,14 +177,14 @@ def publish(session: Session, results: Sequence[Mapping[str, Any]], now: float) 
     if not items:
         return
     # Parameters passed apart from the statement (executemany): its compiled form is cached,
-    # where a multi-VALUES statement is compiled anew for each batch.
+    # where a multi-VALUES statement is compiled anew for each batch; the driver batches the
+    # rows itself, so no CHUNK is needed here.
     stmt = _insert(session, LINKS)
     stmt = stmt.on_conflict_do_update(
         index_elements=[LINKS.c.url],
         set_={"result": stmt.excluded.result, "checked_at": stmt.excluded.checked_at,
               "claimed_by": None, "claimed_at": None})
-    for chunk in _chunks(items):
-        session.execute(stmt, list(chunk))
+    session.execute(stmt, items)
 
 
 def renew(session: Session, me: str, now: float) -> None:

@@ -138,3 +138,19 @@ def test_expired_unclaimed_results_are_dropped(factory: sessionmaker[Session]) -
         assert sl.expire(s, 2000.0) == 1  # A: B is fresh, C claimed
     with factory() as s:
         assert sorted(s.scalars(select(m.SharedLink.url))) == [B, C]
+
+
+def test_publish_stores_a_night_of_results_in_one_call(factory: sessionmaker[Session]) -> None:
+    """More results than CHUNK, some of them already published: all are stored, the newer
+    verdict wins and every claim on them is cleared."""
+    urls = [f"http://portal{i}.gov.cn/" for i in range(sl.CHUNK * 2 + 7)]
+    claim(factory, "p1", urls[:10], 1000.0)
+    with factory.begin() as s:
+        sl.publish(s, [{**result(404), "url": u} for u in urls[:10]], 1001.0)
+        sl.publish(s, [{**result(200), "url": u} for u in urls], 1002.0)
+    with factory() as s:
+        rows = s.scalars(select(m.SharedLink)).all()
+    assert len(rows) == len(urls)
+    assert {r.result["status"] for r in rows} == {200}
+    assert {r.checked_at for r in rows} == {1002.0}
+    assert all(r.claimed_by is None for r in rows)
